@@ -1,0 +1,142 @@
+"""The per-case hash chain (DESIGN §6).
+
+Each event's hash covers the previous event's hash and the event's own content, so altering,
+removing or reordering any stored event breaks every link after it. The case row keeps the tip of
+its chain (``last_event_seq``, ``last_event_hash``); writers hold the case row locked while they
+append, so a chain never forks.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .models import GENESIS_HASH, Case, CaseEvent
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    case_number: str,
+    seq: int,
+    type: str,
+    data: dict,
+    actor_id: int | None,
+    internal: bool,
+    created_at: datetime,
+) -> str:
+    payload = {
+        "case": case_number,
+        "seq": seq,
+        "type": type,
+        "data": data,
+        "actor": actor_id,
+        "internal": internal,
+        "at": created_at.astimezone(UTC).isoformat(),
+    }
+    return hashlib.sha256((prev_hash + _canonical(payload)).encode()).hexdigest()
+
+
+def event_append(
+    case: Case,
+    type: str,
+    *,
+    now: datetime,
+    actor=None,
+    data: dict | None = None,
+    internal: bool = False,
+) -> CaseEvent:
+    """Chain a new event onto ``case`` (in memory; the caller saves both).
+
+    The case must be locked by the caller's transaction.
+    """
+    data = json.loads(_canonical(data or {}))  # exactly what the JSON column will give back
+    seq = case.last_event_seq + 1
+    actor_id = actor.pk if actor is not None else None
+    digest = event_hash(
+        prev_hash=case.last_event_hash,
+        case_number=case.number,
+        seq=seq,
+        type=type,
+        data=data,
+        actor_id=actor_id,
+        internal=internal,
+        created_at=now,
+    )
+    event = CaseEvent(
+        case=case,
+        seq=seq,
+        type=type,
+        data=data,
+        actor_id=actor_id,
+        internal=internal,
+        created_at=now,
+        prev_hash=case.last_event_hash,
+        hash=digest,
+    )
+    case.last_event_seq = seq
+    case.last_event_hash = digest
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    case_number: str
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_number}, event #{self.seq}: {self.problem}"
+
+
+def _verify_one(number: str, events: list[CaseEvent], tip: tuple[int, str]) -> BrokenLink | None:
+    prev, expected_seq = GENESIS_HASH, 1
+    for event in events:
+        if event.seq != expected_seq:
+            return BrokenLink(number, expected_seq, f"event missing (found #{event.seq} next)")
+        if event.prev_hash != prev:
+            return BrokenLink(number, event.seq, "previous-hash link does not match")
+        digest = event_hash(
+            prev_hash=prev,
+            case_number=number,
+            seq=event.seq,
+            type=event.type,
+            data=event.data,
+            actor_id=event.actor_id,
+            internal=event.internal,
+            created_at=event.created_at,
+        )
+        if digest != event.hash:
+            return BrokenLink(number, event.seq, "content was altered (hash mismatch)")
+        prev, expected_seq = digest, expected_seq + 1
+    if tip != (expected_seq - 1, prev):
+        return BrokenLink(number, expected_seq, "the case's chain tip does not match its last event")
+    return None
+
+
+def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]:
+    """Yield the first broken link of every case whose chain does not verify.
+
+    Streams events in (case, seq) order so memory stays flat however many rows there are.
+    """
+    cases = Case.objects.all() if cases is None else cases
+    case_ids = cases.order_by("pk").values_list("pk", "number", "last_event_seq", "last_event_hash")
+    last_pk = 0
+    while True:
+        batch = list(case_ids.filter(pk__gt=last_pk)[:chunk_size])
+        if not batch:
+            return
+        tips = {pk: (number, (seq, digest)) for pk, number, seq, digest in batch}
+        last_pk = batch[-1][0]
+        events_by_case: dict[int, list[CaseEvent]] = {pk: [] for pk in tips}
+        for event in CaseEvent.objects.filter(case_id__in=tips).order_by("case_id", "seq"):
+            events_by_case[event.case_id].append(event)
+        for pk, (number, tip) in tips.items():
+            broken = _verify_one(number, events_by_case[pk], tip)
+            if broken is not None:
+                yield broken

@@ -1,0 +1,551 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    NEGOTIATING = "negotiating", _("negotiating")
+    NOT_SETTLED = "not_settled", _("not settled")
+    SETTLED = "settled", _("settled, awaiting fulfilment")
+    REGULATOR_INTAKE = "regulator_intake", _("awaiting acceptance by the regulator")
+    MEDIATION = "mediation", _("in mediation")
+    CLOSED = "closed", _("closed")
+
+
+class Resolution(models.TextChoices):
+    SETTLED = "settled", _("settled")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    NOT_SETTLED = "not_settled", _("not settled")
+    NOT_ACCEPTED = "not_accepted", _("not accepted")
+    MEDIATION_FAILED = "mediation_failed", _("mediation failed")
+    MEDIATION_EXPIRED = "mediation_expired", _("mediation expired")
+
+
+# The case state machine (DESIGN §4): for each status, the (status, resolution) pairs it may move
+# to. Only ``cases.services._transition`` writes ``Case.status`` and it refuses anything else.
+TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
+    Status.SUBMITTED: frozenset(
+        {
+            (Status.NEGOTIATING, ""),
+            (Status.REGULATOR_INTAKE, ""),
+            (Status.CLOSED, Resolution.WITHDRAWN),
+        }
+    ),
+    Status.NEGOTIATING: frozenset(
+        {
+            (Status.SETTLED, ""),
+            (Status.NOT_SETTLED, ""),
+            (Status.REGULATOR_INTAKE, ""),
+            (Status.CLOSED, Resolution.WITHDRAWN),
+        }
+    ),
+    Status.NOT_SETTLED: frozenset(
+        {(Status.REGULATOR_INTAKE, ""), (Status.CLOSED, Resolution.NOT_SETTLED)}
+    ),
+    Status.SETTLED: frozenset(
+        {
+            (Status.CLOSED, Resolution.SETTLED),
+            (Status.REGULATOR_INTAKE, ""),
+            (Status.CLOSED, Resolution.MEDIATION_FAILED),
+        }
+    ),
+    Status.REGULATOR_INTAKE: frozenset(
+        {
+            (Status.MEDIATION, ""),
+            (Status.CLOSED, Resolution.NOT_ACCEPTED),
+            (Status.REGULATOR_INTAKE, ""),
+            (Status.CLOSED, Resolution.WITHDRAWN),
+        }
+    ),
+    Status.MEDIATION: frozenset(
+        {
+            (Status.SETTLED, ""),
+            (Status.CLOSED, Resolution.MEDIATION_FAILED),
+            (Status.CLOSED, Resolution.MEDIATION_EXPIRED),
+            (Status.CLOSED, Resolution.WITHDRAWN),
+        }
+    ),
+    Status.CLOSED: frozenset(),
+}
+
+OPEN_STATUSES = frozenset(s for s in Status if s != Status.CLOSED)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("website")
+    API = "api", _("API")
+    HOTLINE_12345 = "hotline_12345", _("12345 hotline")
+    PHONE = "phone", _("phone")
+    LETTER = "letter", _("letter")
+    VISIT = "visit", _("visit in person")
+
+
+class NotAcceptedReason(models.TextChoices):
+    """Grounds for not accepting a complaint (SAMR Order 121 art. 16)."""
+
+    OUTSIDE_REMIT = "outside_remit", _("outside this office's remit")
+    HANDLED_ELSEWHERE = "handled_elsewhere", _(
+        "already handled by a court, arbitration, another agency or a mediator"
+    )
+    NOT_CONSUMER_DISPUTE = "not_consumer_dispute", _("not a consumer dispute")
+    TOO_OLD = "too_old", _("more than 3 years old")
+    MATERIALS_MISSING = "materials_missing", _("required materials missing or false")
+    IDENTITY = "identity", _("impersonation or refusal of identity verification")
+    OTHER = "other", _("other")
+
+
+class TerminationReason(models.TextChoices):
+    """Grounds for terminating mediation (Order 20 art. 21)."""
+
+    WITHDRAWN_OR_SETTLED = "withdrawn_or_settled", _("withdrawn or settled privately")
+    APPRAISAL_DEADLOCK = "appraisal_deadlock", _("testing or appraisal deadlock")
+    PARTY_ABSENT = "party_absent", _("a party refuses or fails to take part")
+    AGREEMENT_IMPOSSIBLE = "agreement_impossible", _("a party declares agreement impossible")
+    FRAUDULENT = "fraudulent", _("fraudulent claim")
+    NOT_ACCEPT_GROUND = "not_accept_ground", _("a ground for not accepting found later")
+    OTHER = "other", _("other")
+
+
+class DeadlinePolicy(models.Model):
+    """Every duration of DESIGN §4–5. One row; admins edit it. Cases keep what they were given."""
+
+    acknowledge_working_days = models.PositiveSmallIntegerField(
+        _("acknowledge within (working days)"), default=2
+    )
+    settle_working_days = models.PositiveSmallIntegerField(
+        _("settle within (working days)"), default=10
+    )
+    settle_reminder_working_days = models.JSONField(
+        _("remind the merchant this many working days before the settlement deadline"),
+        default=list,
+        blank=True,
+    )
+    not_settled_choice_days = models.PositiveSmallIntegerField(
+        _("consumer chooses after no settlement within (calendar days)"), default=15
+    )
+    offer_response_days = models.PositiveSmallIntegerField(
+        _("consumer answers an offer within (calendar days)"), default=7
+    )
+    confirm_days = models.PositiveSmallIntegerField(
+        _("consumer confirms fulfilment within (calendar days)"), default=7
+    )
+    intake_working_days = models.PositiveSmallIntegerField(
+        _("regulator decides acceptance within (working days)"), default=7
+    )
+    intake_reminder_working_days = models.PositiveSmallIntegerField(
+        _("remind the office this many working days before the acceptance deadline"), default=2
+    )
+    mediation_working_days = models.PositiveSmallIntegerField(
+        _("conclude mediation within (working days)"), default=45
+    )
+    rating_days = models.PositiveSmallIntegerField(
+        _("rating window (calendar days)"), default=30
+    )
+    referral_working_days = models.PositiveSmallIntegerField(
+        _("decide an enforcement referral within (working days)"), default=15
+    )
+    referral_extension_working_days = models.PositiveSmallIntegerField(
+        _("extend an enforcement referral by (working days)"), default=15
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policy")
+
+    def __str__(self) -> str:
+        return str(_("Deadline policy"))
+
+    @classmethod
+    def current(cls) -> "DeadlinePolicy":
+        policy = cls.objects.order_by("pk").first()
+        if policy is None:
+            policy = cls.objects.create(settle_reminder_working_days=[3, 1])
+        return policy
+
+
+class Case(models.Model):
+    """One consumer's dispute with one merchant (DESIGN §4).
+
+    Each live deadline is a column (``*_due_at``) with, for working-day deadlines, a
+    ``*_provisional`` mark. ``next_action_at`` is the earliest instant at which the sweep has
+    something to do for the case (a deadline or a reminder); it is NULL when nothing is pending,
+    and a partial index over it is what the sweep reads.
+    """
+
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    consumer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_filed"
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="cases"
+    )
+    office = models.ForeignKey(
+        "regulators.Office",
+        verbose_name=_("regulator office"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB
+    )
+
+    # The complaint as filed.
+    subject = models.CharField(_("subject"), max_length=200)
+    facts = models.TextField(_("what happened"))
+    claim = models.TextField(_("what you ask for"))
+    amount_claimed = models.DecimalField(
+        _("amount claimed (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    order_reference = models.CharField(_("order number"), max_length=100, blank=True)
+    consent_disclosure = models.BooleanField(
+        _("allow the case to be shown on public disclosure pages"), default=False
+    )
+    consent_contact = models.BooleanField(
+        _("show my contact details to the merchant unmasked"), default=False
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Regulator staff who registered the complaint on the consumer's behalf."),
+    )
+
+    # Live deadlines.
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_due_provisional = models.BooleanField(default=False)
+    settle_due_at = models.DateTimeField(null=True, blank=True)
+    settle_due_provisional = models.BooleanField(default=False)
+    choice_due_at = models.DateTimeField(null=True, blank=True)
+    offer_due_at = models.DateTimeField(null=True, blank=True)
+    confirm_due_at = models.DateTimeField(null=True, blank=True)
+    intake_due_at = models.DateTimeField(null=True, blank=True)
+    intake_due_provisional = models.BooleanField(default=False)
+    mediation_due_at = models.DateTimeField(null=True, blank=True)
+    mediation_due_provisional = models.BooleanField(default=False)
+    rating_due_at = models.DateTimeField(null=True, blank=True)
+    # What each working-day deadline was computed from, so it can be computed again when the
+    # official calendar of a provisional year arrives.
+    deadline_basis = models.JSONField(default=dict, blank=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    # Things the sweep does once.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_late = models.BooleanField(default=False)
+    intake_overdue = models.BooleanField(default=False)
+    reminders_sent = models.JSONField(default=list, blank=True)
+
+    # Rating (closed cases).
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(blank=True)
+
+    # The tip of the event chain (DESIGN §6).
+    last_event_seq = models.PositiveIntegerField(default=0)
+    last_event_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    filed_at = models.DateTimeField(_("filed at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-filed_at"]
+        indexes = [
+            models.Index(
+                fields=["next_action_at"],
+                name="case_next_action_idx",
+                condition=Q(next_action_at__isnull=False),
+            ),
+            models.Index(
+                fields=["id"],
+                name="case_provisional_idx",
+                condition=Q(acknowledge_due_provisional=True)
+                | Q(settle_due_provisional=True)
+                | Q(intake_due_provisional=True)
+                | Q(mediation_due_provisional=True),
+            ),
+            models.Index(fields=["merchant", "status"], name="case_merchant_status_idx"),
+            models.Index(fields=["office", "status"], name="case_office_status_idx"),
+            models.Index(fields=["consumer", "filed_at"], name="case_consumer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=Status.CLOSED, resolution__gt="")
+                | (~Q(status=Status.CLOSED) & Q(resolution="")),
+                name="case_resolution_iff_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    def open_offer(self) -> "Offer | None":
+        return self.offers.filter(status=Offer.Status.OPEN).first()
+
+    def current_agreement(self) -> "Agreement | None":
+        return self.agreements.order_by("-created_at", "-pk").first()
+
+
+class CaseEvent(models.Model):
+    """One entry of the case's hash chain (DESIGN §6). Written only by ``services._record``.
+
+    ``data`` holds facts (ids, codes, dates), never rendered sentences; templates word them.
+    """
+
+    class Type(models.TextChoices):
+        FILED = "filed", _("complaint filed")
+        ACKNOWLEDGED = "acknowledged", _("merchant acknowledged")
+        ACKNOWLEDGEMENT_OVERDUE = "acknowledgement_overdue", _("acknowledgement overdue")
+        REMINDER_SENT = "reminder_sent", _("reminder sent")
+        MESSAGE_POSTED = "message_posted", _("message posted")
+        NOTE_POSTED = "note_posted", _("regulator note")
+        EVIDENCE_ADDED = "evidence_added", _("evidence added")
+        OFFER_MADE = "offer_made", _("offer made")
+        OFFER_ACCEPTED = "offer_accepted", _("offer accepted")
+        OFFER_REJECTED = "offer_rejected", _("offer rejected")
+        OFFER_LAPSED = "offer_lapsed", _("offer lapsed")
+        SETTLEMENT_DECLINED = "settlement_declined", _("merchant declined to settle")
+        WITHDRAWN = "withdrawn", _("complaint withdrawn")
+        ESCALATED = "escalated", _("escalated to the regulator by the consumer")
+        DEADLINE_MISSED = "deadline_missed", _("settlement deadline missed; escalated")
+        CLOSED_BY_CONSUMER = "closed_by_consumer", _("closed by the consumer")
+        CHOICE_WINDOW_EXPIRED = "choice_window_expired", _("closed: no choice made in time")
+        ACCEPTED = "accepted", _("accepted for mediation")
+        NOT_ACCEPTED = "not_accepted", _("not accepted")
+        TRANSFERRED = "transferred", _("transferred to another office")
+        INTAKE_OVERDUE = "intake_overdue", _("acceptance decision overdue")
+        MEDIATION_CONCLUDED = "mediation_concluded", _("mediated agreement reached")
+        MEDIATION_TERMINATED = "mediation_terminated", _("mediation terminated")
+        MEDIATION_EXPIRED = "mediation_expired", _("mediation deadline passed")
+        FULFILMENT_MARKED = "fulfilment_marked", _("merchant marked the agreement fulfilled")
+        FULFILMENT_CONFIRMED = "fulfilment_confirmed", _("consumer confirmed fulfilment")
+        FULFILMENT_PRESUMED = "fulfilment_presumed", _("fulfilment presumed confirmed")
+        BREACH_REPORTED = "breach_reported", _("consumer reported non-fulfilment")
+        RATED = "rated", _("consumer rated the handling")
+        RATING_WINDOW_CLOSED = "rating_window_closed", _("rating window closed")
+        REFERRAL_OPENED = "referral_opened", _("referred for enforcement")
+        REFERRAL_EXTENDED = "referral_extended", _("enforcement referral extended")
+        REFERRAL_DECIDED = "referral_decided", _("enforcement referral decided")
+        CALLBACK_RECORDED = "callback_recorded", _("callback visit recorded")
+        DEADLINE_RECOMPUTED = "deadline_recomputed", _("deadline recomputed")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40, choices=Type.choices)
+    data = models.JSONField(default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    internal = models.BooleanField(
+        default=False, help_text=_("Seen by regulator staff only.")
+    )
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.type}"
+
+
+class Message(models.Model):
+    class Visibility(models.TextChoices):
+        PARTIES = "parties", _("everyone on the case")
+        REGULATOR = "regulator", _("regulator staff only")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_party = models.CharField(max_length=20)
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PARTIES
+    )
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_idx")]
+
+
+class Evidence(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+
+class Offer(models.Model):
+    """A structured settlement proposal (和解方案) by the merchant or, in mediation, the mediator."""
+
+    class Remedy(models.TextChoices):
+        REFUND = "refund", _("refund")
+        REPLACEMENT = "replacement", _("replacement")
+        REPAIR = "repair", _("repair")
+        COMPENSATION = "compensation", _("compensation")
+        RETURN = "return", _("return")
+        APOLOGY = "apology", _("apology")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
+        LAPSED = "lapsed", _("lapsed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Proposer(models.TextChoices):
+        MERCHANT = "merchant", _("merchant")
+        MEDIATOR = "mediator", _("mediator")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="offers")
+    proposer = models.CharField(max_length=20, choices=Proposer.choices)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    remedy = models.CharField(_("remedy"), max_length=20, choices=Remedy.choices)
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    fulfil_by = models.DateField(_("fulfil by"))
+    text = models.TextField(_("terms"))
+    is_final = models.BooleanField(_("final offer"), default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    respond_by = models.DateTimeField()
+    consumer_accepted_at = models.DateTimeField(null=True, blank=True)
+    merchant_accepted_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="open"), name="one_open_offer_per_case"
+            ),
+        ]
+
+
+class Agreement(models.Model):
+    """A settlement: negotiated between the parties or reached in mediation."""
+
+    class Kind(models.TextChoices):
+        NEGOTIATED = "negotiated", _("negotiated settlement")
+        MEDIATED = "mediated", _("mediated agreement")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="agreements")
+    offer = models.OneToOneField(
+        Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="agreement"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    remedy = models.CharField(max_length=20, choices=Offer.Remedy.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    fulfil_by = models.DateField()
+    text = models.TextField()
+    created_at = models.DateTimeField()
+    fulfilled_marked_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_presumed = models.BooleanField(default=False)
+    breach_reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created_at"], name="agreement_case_idx")]
+
+
+class Referral(models.Model):
+    """An enforcement referral (诉转案). Never blocks the mediation track."""
+
+    class Status(models.TextChoices):
+        REFERRED = "referred", _("referred")
+        CASE_OPENED = "case_opened", _("enforcement case opened")
+        NO_CASE = "no_case", _("no enforcement case")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    office = models.ForeignKey("regulators.Office", on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    law = models.CharField(_("suspected violation of"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    decide_due_at = models.DateTimeField()
+    decide_due_provisional = models.BooleanField(default=False)
+    extended = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="referred"), name="one_open_referral_per_case"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["decide_due_at"],
+                name="referral_open_due_idx",
+                condition=Q(status="referred"),
+            )
+        ]
+
+
+class CallbackVisit(models.Model):
+    """A regulator's follow-up call to the consumer after a case closed (回访)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    satisfied = models.BooleanField(_("consumer satisfied"), null=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField()

@@ -1,0 +1,49 @@
+"""Recompute provisional deadlines once the official calendar of their year is known (DESIGN §5)."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.calendar import load_calendar
+
+from .deadlines import deadline_from_basis
+from .models import Case, CaseEvent, DeadlinePolicy
+from .timers import WORKING_DAY_DEADLINES
+
+PROVISIONAL = (
+    Q(acknowledge_due_provisional=True)
+    | Q(settle_due_provisional=True)
+    | Q(intake_due_provisional=True)
+    | Q(mediation_due_provisional=True)
+)
+
+
+def deadlines_recompute_provisional(now=None) -> int:
+    """Recompute every open provisional deadline whose years are now covered; return how many."""
+    from .services import Op
+
+    now = now or timezone.now()
+    calendar, policy = load_calendar(), DeadlinePolicy.current()
+    changed = 0
+    for case_id in Case.objects.filter(PROVISIONAL).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            op = Op(case, now, policy, calendar)
+            for key in WORKING_DAY_DEADLINES:
+                basis = case.deadline_basis.get(key)
+                if not getattr(case, f"{key}_due_provisional") or basis is None:
+                    continue
+                deadline = deadline_from_basis(basis, calendar)
+                if deadline.provisional:
+                    continue  # that year's calendar is still not known
+                old = getattr(case, f"{key}_due_at")
+                explained = op.set_deadline(key, deadline)
+                op.record(
+                    CaseEvent.Type.DEADLINE_RECOMPUTED,
+                    {"deadline": key, "old_due_at": old.isoformat(), "deadlines": {key: explained}},
+                    notify=False,
+                )
+                changed += 1
+            if op.events:
+                op.save()
+    return changed

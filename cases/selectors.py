@@ -1,0 +1,76 @@
+"""Reads of cases, each scoped to what the person may see (DESIGN §2)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.roles import consumer_profile, merchant_membership, regulator_membership
+
+from .models import Case, CaseEvent, Message
+from .rules import Party, case_party
+
+
+def case_list_for_consumer(user) -> QuerySet[Case]:
+    return Case.objects.filter(consumer=user).select_related("merchant")
+
+
+def case_list_for_merchant(merchant) -> QuerySet[Case]:
+    return Case.objects.filter(merchant=merchant).select_related("consumer")
+
+
+def case_list_for_office(office) -> QuerySet[Case]:
+    """Cases owned by ``office`` or any office below it (supervision)."""
+    return Case.objects.filter(office__path__startswith=office.path).select_related(
+        "merchant", "office"
+    )
+
+
+def case_list_for_user(user) -> QuerySet[Case]:
+    if staff := regulator_membership(user):
+        return case_list_for_office(staff.office)
+    if membership := merchant_membership(user):
+        return case_list_for_merchant(membership.merchant)
+    if consumer_profile(user):
+        return case_list_for_consumer(user)
+    return Case.objects.none()
+
+
+def case_get_for_user(user, number: str) -> tuple[Case, Party]:
+    """Return the case and how ``user`` stands on it; 404 for both "missing" and "not yours"."""
+    case = (
+        Case.objects.select_related("merchant", "office", "consumer")
+        .filter(number=number)
+        .first()
+    )
+    party = case_party(case, user) if case is not None else None
+    if party is None:
+        raise Http404("No such case.")
+    return case, party
+
+
+def case_get_for_tracking(number: str, phone: str) -> Case | None:
+    """Return the case only when the number and the consumer's phone both match."""
+    number, phone = (number or "").strip().upper(), (phone or "").strip()
+    if not number or not phone:
+        return None
+    return (
+        Case.objects.select_related("merchant")
+        .filter(number=number, consumer__phone=phone)
+        .first()
+    )
+
+
+def case_thread_for(case: Case, party: Party) -> list:
+    """Return the thread (events and messages) that ``party`` may read, oldest first."""
+    regulator = party in (Party.OFFICE, Party.SUPERVISOR)
+    events = case.events.select_related("actor").order_by("seq")
+    messages = {m.pk: m for m in Message.objects.filter(case=case)}
+    if not regulator:
+        events = events.filter(internal=False)
+    thread = []
+    for event in events:
+        message = messages.get(event.data.get("message")) if event.type in (
+            CaseEvent.Type.MESSAGE_POSTED,
+            CaseEvent.Type.NOTE_POSTED,
+        ) else None
+        thread.append({"event": event, "message": message})
+    return thread

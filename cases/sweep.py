@@ -1,0 +1,197 @@
+"""The deadline sweep (DESIGN §5).
+
+Every minute beat runs ``sweep_deadlines`` (so does ``manage.py sweep_deadlines``). It claims due
+cases in batches with ``SELECT … FOR UPDATE SKIP LOCKED`` over the partial index on
+``next_action_at``, does each due timer through the services' ``Op``, and commits the batch.
+Two sweeps at once claim disjoint rows; a crash rolls the batch back for the next sweep; a timer,
+once done, is gone from the row (the status moved or a flag was set), so nothing happens twice.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.calendar import WorkCalendar, load_calendar
+
+from .models import Agreement, Case, CaseEvent, DeadlinePolicy, Offer, Resolution, Status
+from .timers import Timer, pending_timers
+
+logger = logging.getLogger(__name__)
+E = CaseEvent.Type
+
+# Fields a timer can change; the batch writes exactly these back.
+SWEPT_FIELDS = [
+    "status",
+    "resolution",
+    "closed_at",
+    "acknowledge_due_at",
+    "acknowledge_due_provisional",
+    "settle_due_at",
+    "settle_due_provisional",
+    "choice_due_at",
+    "offer_due_at",
+    "confirm_due_at",
+    "intake_due_at",
+    "intake_due_provisional",
+    "mediation_due_at",
+    "mediation_due_provisional",
+    "rating_due_at",
+    "deadline_basis",
+    "next_action_at",
+    "acknowledge_late",
+    "intake_overdue",
+    "reminders_sent",
+    "last_event_seq",
+    "last_event_hash",
+    "updated_at",
+]
+
+
+def _do(op, timer: Timer) -> str:
+    """Do one due timer on the locked case; return what was done (for the sweep's report)."""
+    case = op.case
+    kind = timer.kind
+    if kind == "acknowledge":
+        case.acknowledge_late = True
+        op.record(E.ACKNOWLEDGEMENT_OVERDUE, {"due_at": case.acknowledge_due_at.isoformat()}, notify=True)
+        return "acknowledgement_overdue"
+    if kind.startswith(("settle_", "intake_")):
+        deadline, days = kind.rsplit("_", 1)
+        case.reminders_sent = [*case.reminders_sent, kind]
+        due = case.settle_due_at if deadline == "settle" else case.intake_due_at
+        if due is not None and op.now > due:
+            return "reminder_skipped"  # the deadline itself is already due; no point reminding
+        op.record(
+            E.REMINDER_SENT,
+            {"deadline": deadline, "working_days_before": int(days), "due_at": due.isoformat()},
+            notify=True,
+        )
+        return "reminder"
+    if kind == "settle":
+        op.transition(
+            Status.REGULATOR_INTAKE,
+            E.DEADLINE_MISSED,
+            data={"deadline": "settle", "due_at": case.settle_due_at.isoformat()},
+        )
+        return "escalated"
+    if kind == "offer":
+        lapsed = Offer.objects.filter(case=case, status=Offer.Status.OPEN).update(
+            status=Offer.Status.LAPSED, decided_at=op.now
+        )
+        due = case.offer_due_at
+        op.set_deadline("offer", None)
+        if lapsed:
+            op.record(E.OFFER_LAPSED, {"due_at": due.isoformat()}, notify=True)
+        return "offer_lapsed"
+    if kind == "choice":
+        op.transition(Status.CLOSED, E.CHOICE_WINDOW_EXPIRED, resolution=Resolution.NOT_SETTLED)
+        return "closed_not_settled"
+    if kind == "confirm":
+        agreement = case.agreements.order_by("-created_at", "-pk").first()
+        if agreement is not None:
+            Agreement.objects.filter(pk=agreement.pk).update(confirmation_presumed=True)
+        op.transition(
+            Status.CLOSED,
+            E.FULFILMENT_PRESUMED,
+            resolution=Resolution.SETTLED,
+            data={"agreement": agreement.pk if agreement else None},
+        )
+        return "closed_settled"
+    if kind == "intake":
+        case.intake_overdue = True
+        op.record(E.INTAKE_OVERDUE, {"due_at": case.intake_due_at.isoformat()}, notify=True)
+        return "intake_overdue"
+    if kind == "mediation":
+        op.transition(
+            Status.CLOSED,
+            E.MEDIATION_EXPIRED,
+            resolution=Resolution.MEDIATION_EXPIRED,
+            data={"due_at": case.mediation_due_at.isoformat()},
+        )
+        return "mediation_expired"
+    if kind == "rating":
+        due = case.rating_due_at
+        op.set_deadline("rating", None)
+        op.record(E.RATING_WINDOW_CLOSED, {"due_at": due.isoformat()})
+        return "rating_window_closed"
+    raise ValueError(f"unknown timer {kind!r}")
+
+
+def apply_due_timers(op) -> list[str]:
+    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first."""
+    done = []
+    for _ in range(20):  # each round does one timer; a case never has this many at once
+        due = [t for t in pending_timers(op.case, op.policy, op.calendar) if t.at < op.now]
+        if not due:
+            break
+        done.append(_do(op, due[0]))
+    return done
+
+
+@dataclass
+class SweepReport:
+    cases: int = 0
+    batches: int = 0
+    actions: Counter = field(default_factory=Counter)
+    stuck: set[int] = field(default_factory=set)
+
+    def __str__(self) -> str:
+        details = ", ".join(f"{k} {v}" for k, v in sorted(self.actions.items())) or "nothing due"
+        return f"{self.cases} case(s) in {self.batches} batch(es): {details}"
+
+
+def _sweep_batch(
+    now: datetime,
+    policy: DeadlinePolicy,
+    calendar: WorkCalendar,
+    batch_size: int,
+    report: "SweepReport",
+) -> int:
+    from .services import Op, _notify_on_commit
+
+    with transaction.atomic():
+        due = Case.objects.filter(next_action_at__lt=now)
+        if report.stuck:
+            due = due.exclude(pk__in=report.stuck)
+        cases = list(due.order_by("next_action_at").select_for_update(skip_locked=True)[:batch_size])
+        if not cases:
+            return 0
+        events, notify = [], []
+        for case in cases:
+            op = Op(case, now, policy, calendar)
+            report.actions.update(apply_due_timers(op))
+            case.next_action_at = min(
+                (t.at for t in pending_timers(case, policy, calendar)), default=None
+            )
+            case.updated_at = now
+            if case.next_action_at is not None and case.next_action_at < now:
+                logger.error("sweep: case %s still has a due timer; skipping it", case.number)
+                report.stuck.add(case.pk)
+            events.extend(op.events)
+            notify.extend(op.notify)
+        Case.objects.bulk_update(cases, SWEPT_FIELDS)
+        CaseEvent.objects.bulk_create(events)
+        _notify_on_commit(notify)
+    report.cases += len(cases)
+    report.batches += 1
+    return len(cases)
+
+
+def sweep_deadlines(now: datetime | None = None, *, batch_size: int | None = None) -> SweepReport:
+    """Do everything that is due on every case; return what was done."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.ODR_SWEEP_BATCH_SIZE
+    report = SweepReport()
+    if not Case.objects.filter(next_action_at__lt=now).exists():
+        return report
+    policy, calendar = DeadlinePolicy.current(), load_calendar()
+    while _sweep_batch(now, policy, calendar, batch_size, report):
+        pass
+    if report.cases:
+        logger.info("sweep at %s: %s", now.isoformat(), report)
+    return report

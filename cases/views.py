@@ -1,0 +1,63 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.calendar import load_calendar
+
+from .deadlines import working_days_left
+from .forms import TrackForm
+from .rules import case_available_actions
+from .selectors import case_get_for_tracking, case_get_for_user, case_thread_for
+
+DEADLINE_FIELDS = ("acknowledge", "settle", "choice", "offer", "confirm", "intake", "mediation", "rating")
+
+
+def _deadlines(case) -> list[dict]:
+    now, calendar = timezone.now(), load_calendar()
+    shown = []
+    for key in DEADLINE_FIELDS:
+        due = getattr(case, f"{key}_due_at")
+        if due is None:
+            continue
+        shown.append(
+            {
+                "key": key,
+                "due_at": due,
+                "provisional": getattr(case, f"{key}_due_provisional", False),
+                "working_days_left": working_days_left(now, due, calendar),
+                "overdue": now > due,
+            }
+        )
+    return shown
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    case, party = case_get_for_user(request.user, number)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "party": party,
+            "thread": case_thread_for(case, party),
+            "actions": sorted(case_available_actions(case, request.user, party=party)),
+            "deadlines": _deadlines(case),
+        },
+    )
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Public tracking: the case number and the consumer's phone together show the status."""
+    form = TrackForm(request.POST or None)
+    case = None
+    if request.method == "POST" and form.is_valid():
+        case = case_get_for_tracking(form.cleaned_data["number"], form.cleaned_data["phone"])
+        if case is None:
+            form.add_error(None, form.not_found_message)
+    return render(
+        request,
+        "cases/track.html",
+        {"form": form, "case": case, "deadlines": _deadlines(case) if case else []},
+    )

@@ -1,0 +1,30 @@
+"""Domain errors: raised by services, turned into messages by views and JSON by the API."""
+
+
+class DomainError(Exception):
+    """A rule of the product refused the action.
+
+    ``code`` is stable (the API returns it); ``message`` is for people; ``field`` names the input
+    the message belongs beside, when there is one.
+    """
+
+    code = "domain_error"
+
+    def __init__(self, message: str = "", *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = str(message)
+        self.field = field
+        if code:
+            self.code = code
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"

@@ -1,0 +1,17 @@
+from django import template
+from django.forms import BoundField
+
+register = template.Library()
+
+_SELECTS = {"select", "selectmultiple"}
+
+
+@register.filter
+def bootstrap(field: BoundField) -> str:
+    """Render a form field's widget with Bootstrap classes, marked invalid when it has errors."""
+    css = "form-select" if field.widget_type in _SELECTS else "form-control"
+    attrs = {"class": css + (" is-invalid" if field.errors else "")}
+    if field.errors:
+        attrs["aria-describedby"] = f"{field.id_for_label}-error"
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

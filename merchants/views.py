@@ -1,0 +1,20 @@
+from django.db.models import Count
+from django.shortcuts import render
+
+from cases.selectors import case_list_for_merchant
+from core.decorators import role_required
+
+
+@role_required("merchant")
+def home(request, membership):
+    cases = case_list_for_merchant(membership.merchant)
+    return render(
+        request,
+        "merchants/home.html",
+        {
+            "membership": membership,
+            "merchant": membership.merchant,
+            "cases": cases.filter(closed_at__isnull=True)[:50],
+            "by_status": dict(cases.values_list("status").annotate(n=Count("pk")).order_by()),
+        },
+    )

@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.regions import region_ancestors, validate_region_code
+
+
+class OfficeQuerySet(models.QuerySet):
+    def subtree_of(self, office: "Office") -> "OfficeQuerySet":
+        return self.filter(path__startswith=office.path)
+
+    def for_region(self, region_code: str) -> "Office | None":
+        """Return the office whose region most specifically contains ``region_code``."""
+        ancestors = region_ancestors(region_code)
+        candidates = {o.region_code: o for o in self.filter(region_code__in=ancestors)}
+        for code in ancestors:
+            if code in candidates:
+                return candidates[code]
+        return None
+
+
+class Office(models.Model):
+    """A market-regulation office (市场监管部门). Offices form the five-level tree of DESIGN §2.
+
+    ``path`` is a materialised path ("/1/4/9/") so that "this office and everything below it" is
+    one indexed prefix query.
+    """
+
+    class Level(models.IntegerChoices):
+        NATIONAL = 0, _("national")
+        PROVINCE = 1, _("province")
+        CITY = 2, _("city")
+        COUNTY = 3, _("county")
+        STATION = 4, _("station")
+
+    name = models.CharField(_("name"), max_length=120)
+    region_code = models.CharField(
+        _("region code"), max_length=9, unique=True, validators=[validate_region_code]
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("regulator office")
+        verbose_name_plural = _("regulator offices")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # The path needs the primary key, so a new office is saved twice.
+        super().save(*args, **kwargs)
+        path = (self.parent.path if self.parent else "/") + f"{self.pk}/"
+        if path != self.path:
+            self.path = path
+            Office.objects.filter(pk=self.pk).update(path=path)
+
+    def is_within(self, other: "Office") -> bool:
+        """Return whether this office is ``other`` or below it."""
+        return self.path.startswith(other.path)
+
+
+class RegulatorMembership(models.Model):
+    """Staff of one regulator office (DESIGN §2)."""
+
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("officer")
+        SUPERVISOR = "supervisor", _("supervisor")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regulator_membership"
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OFFICER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("regulator staff")
+        verbose_name_plural = _("regulator staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.office}, {self.get_role_display()})"
