@@ -170,6 +170,7 @@ def _acting(case: Case, actor, action: Action | None, now: datetime | None) -> I
         op.save()
     # Hand the caller's instance the new state.
     case.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    case._state.fields_cache = dict(locked._state.fields_cache)
 
 
 def _required_text(value: str, field_name: str, message: str) -> str:

@@ -145,6 +145,14 @@ class SweepReport:
         return f"{self.cases} case(s) in {self.batches} batch(es): {details}"
 
 
+def due_cases(now: datetime, batch_size: int, *, exclude: set[int] = frozenset()):
+    """Return the query that claims the next batch: due cases not locked by another sweep."""
+    due = Case.objects.filter(next_action_at__lt=now)
+    if exclude:
+        due = due.exclude(pk__in=exclude)
+    return due.order_by("next_action_at").select_for_update(skip_locked=True)[:batch_size]
+
+
 def _sweep_batch(
     now: datetime,
     policy: DeadlinePolicy,
@@ -155,10 +163,7 @@ def _sweep_batch(
     from .services import Op, _notify_on_commit
 
     with transaction.atomic():
-        due = Case.objects.filter(next_action_at__lt=now)
-        if report.stuck:
-            due = due.exclude(pk__in=report.stuck)
-        cases = list(due.order_by("next_action_at").select_for_update(skip_locked=True)[:batch_size])
+        cases = list(due_cases(now, batch_size, exclude=report.stuck))
         if not cases:
             return 0
         events, notify = [], []

@@ -11,11 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 NATIONAL = "000000"
-_CODE = re.compile(r"^\d{6}(\d{3})?$")
+# ASCII digits only, and the whole value: ``\d`` also matches full-width and other Unicode digits,
+# and ``$`` accepts a trailing newline.
+_CODE = re.compile(r"[0-9]{6}(?:[0-9]{3})?")
 
 
 def validate_region_code(value: str) -> None:
-    if not _CODE.match(value or ""):
+    if not _CODE.fullmatch(value or ""):
         raise ValidationError(
             _("Enter a 6-digit administrative region code (e.g. 140105), or 9 digits for a township."),
             code="invalid_region",

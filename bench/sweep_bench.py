@@ -1,0 +1,439 @@
+"""Benchmark the deadline sweep on PostgreSQL (figures in docs/benchmarks.md).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/odr_bench \\
+        .venv/bin/python bench/sweep_bench.py --cases 1000000 --due 20000
+
+Builds its own database (dropped and created again; its name must start with ``odr_bench``),
+migrates it, loads ``--cases`` open cases in SQL (``INSERT … SELECT generate_series``) of which
+``--due`` are ``negotiating`` cases whose settlement deadline has passed, plus ``--closed`` closed
+cases with nothing pending, and VACUUM ANALYZEs. Then it
+
+1. times a sweep with nothing due (``now`` just before the earliest ``next_action_at``),
+2. prints EXPLAIN (ANALYZE, BUFFERS) of the sweep's claiming query,
+3. times one full sweep at the real now, and
+4. checks with SQL that exactly the due cases moved to ``regulator_intake`` with one
+   ``deadline_missed`` event each, and verifies their hash chains with ``ledger_verify``.
+
+``--workers 2`` adds a run of two concurrent sweeps over the same due cases (reset first), which
+must between them move every case exactly once. ``--profile`` runs the sweep under cProfile.
+``--reuse`` keeps a database loaded earlier and only resets its due cases.
+"""
+
+import argparse
+import cProfile
+import io
+import multiprocessing
+import os
+import pstats
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/odr_bench")
+os.environ.setdefault("ODR_DATA_DIR", "/tmp/odr-bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "odr.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from cases.ledger import ledger_verify  # noqa: E402
+from cases.models import GENESIS_HASH, Case, DeadlinePolicy  # noqa: E402
+from cases.sweep import due_cases, sweep_deadlines  # noqa: E402
+
+MERCHANTS = 1_000
+CONSUMERS = 10_000
+OFFICES = 30
+
+FACTS = (
+    "I bought a washing machine online; it leaked from the first wash and the shop ignored "
+    "three requests to repair or replace it. The delivery note and chat screenshots are attached."
+)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- Database ------------------------------------------------------------------------------------
+
+
+def recreate_database() -> None:
+    """Drop and create the benchmark database, then migrate it."""
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("odr_bench"):
+        sys.exit(f"refusing to drop database {name!r}: its name must start with 'odr_bench'")
+    url = urlparse(os.environ["DATABASE_URL"])
+    admin_url = url._replace(path="/postgres").geturl()
+    connections.close_all()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def sql(statement: str, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def scalar(statement: str, params=None):
+    return sql(statement, params)[0][0]
+
+
+def vacuum_analyze() -> None:
+    connection.ensure_connection()
+    with connection.cursor() as cursor:  # outside a transaction: Django runs in autocommit
+        cursor.execute("VACUUM ANALYZE")
+
+
+def load_parties() -> None:
+    """Offices, merchants and consumers the cases point at."""
+    sql(
+        """
+        INSERT INTO regulators_office (id, name, region_code, level, path, parent_id)
+        SELECT g, 'Office ' || g, lpad((110000 + g * 100)::text, 6, '0'),
+               CASE WHEN g = 1 THEN 0 ELSE 2 END,
+               CASE WHEN g = 1 THEN '/1/' ELSE '/1/' || g || '/' END,
+               CASE WHEN g = 1 THEN NULL ELSE 1 END
+        FROM generate_series(1, %(offices)s) g;
+        INSERT INTO merchants_merchant (id, name, region_code, address, industry, contact_phone,
+            odr_status, odr_status_reason, pledges, created_at, updated_at)
+        SELECT g, 'Merchant ' || g, '110101', '', 'retail', '', 'active', '', '[]', now(), now()
+        FROM generate_series(1, %(merchants)s) g;
+        INSERT INTO accounts_user (id, password, is_superuser, is_staff, is_active, date_joined,
+            email, name, phone)
+        SELECT g, '!', false, false, true, now(), 'consumer' || g || '@bench.invalid',
+               'Consumer ' || g, ''
+        FROM generate_series(1, %(consumers)s) g;
+        SELECT setval(pg_get_serial_sequence('regulators_office', 'id'), %(offices)s);
+        SELECT setval(pg_get_serial_sequence('merchants_merchant', 'id'), %(merchants)s);
+        SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %(consumers)s);
+        """,
+        {"offices": OFFICES, "merchants": MERCHANTS, "consumers": CONSUMERS},
+    )
+    DeadlinePolicy.current()  # the default policy: settle reminders at 3 and 1 working days
+
+
+# Columns every generated case row fills; the SELECTs below produce them in this order.
+CASE_COLUMNS = """
+    id, number, status, resolution, channel, subject, facts, claim, amount_claimed,
+    purchase_date, order_reference, consent_disclosure, consent_contact,
+    acknowledge_due_at, acknowledge_due_provisional, settle_due_at, settle_due_provisional,
+    choice_due_at, offer_due_at, confirm_due_at, intake_due_at, intake_due_provisional,
+    mediation_due_at, mediation_due_provisional, rating_due_at, deadline_basis, next_action_at,
+    acknowledged_at, acknowledge_late, intake_overdue, reminders_sent, rating, rating_comment,
+    last_event_seq, last_event_hash, filed_at, closed_at, updated_at,
+    consumer_id, merchant_id, office_id
+"""
+
+# One generated case per row of ``src`` (columns g, status, resolution, filed, due, next, closed).
+CASE_SELECT = f"""
+    SELECT g, 'BN' || lpad(g::text, 10, '0'), status, resolution, 'web',
+           'Leaking washing machine', %(facts)s, 'Replace the machine or refund 2,499 yuan',
+           2499.00, (filed - interval '3 days')::date, 'ORD' || g, false, false,
+           CASE WHEN status = 'submitted' THEN due - interval '8 days' END, false,
+           CASE WHEN status IN ('submitted', 'negotiating') THEN due END, false,
+           CASE WHEN status = 'not_settled' THEN due END,
+           NULL, CASE WHEN status = 'settled' THEN due END,
+           CASE WHEN status = 'regulator_intake' THEN due END, false,
+           CASE WHEN status = 'mediation' THEN due END, false,
+           NULL, '{{}}'::jsonb, next,
+           CASE WHEN status NOT IN ('submitted', 'closed') THEN filed + interval '1 day' END,
+           false, false, '[]'::jsonb, NULL, '',
+           0, %(genesis)s, filed, closed, filed,
+           1 + g %% {CONSUMERS}, 1 + g %% {MERCHANTS}, 2 + g %% {OFFICES - 1}
+    FROM src
+"""
+
+
+def load_due_cases(now: datetime, due: int) -> None:
+    """(Re)create cases 1..``due``: negotiating, settlement deadline passed, nothing recorded.
+
+    Their reminders were never sent, so the sweep records them as skipped before escalating.
+    ``next_action_at`` is the earliest pending timer (the 3-working-day reminder) in the past.
+    """
+    sql(
+        "DELETE FROM cases_caseevent WHERE case_id <= %(due)s;"
+        "DELETE FROM cases_case WHERE id <= %(due)s;",
+        {"due": due},
+    )
+    sql(
+        f"""
+        INSERT INTO cases_case ({CASE_COLUMNS})
+        WITH src AS (
+            SELECT g, 'negotiating' AS status, '' AS resolution,
+                   %(now)s - interval '1 minute' * (1 + g %% 2880) AS due,
+                   NULL::timestamptz AS closed
+            FROM generate_series(1, %(due)s) g
+        ), src2 AS (
+            SELECT *, due - interval '16 days' AS filed, due - interval '5 days' AS next FROM src
+        )
+        {CASE_SELECT.replace("FROM src", "FROM src2")}
+        """,
+        {"now": now, "due": due, "facts": FACTS, "genesis": GENESIS_HASH},
+    )
+
+
+def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
+    """Open cases ``due``+1..``cases`` with future deadlines; then ``closed`` closed cases."""
+    sql("SELECT setseed(0.42)")
+    sql(
+        f"""
+        INSERT INTO cases_case ({CASE_COLUMNS})
+        WITH src0 AS (
+            SELECT g, random() AS r, random() AS s FROM generate_series(%(first)s, %(last)s) g
+        ), src AS (
+            SELECT g,
+                   CASE WHEN g > %(open_last)s THEN 'closed'
+                        WHEN r < 0.15 THEN 'submitted'
+                        WHEN r < 0.60 THEN 'negotiating'
+                        WHEN r < 0.65 THEN 'not_settled'
+                        WHEN r < 0.70 THEN 'settled'
+                        WHEN r < 0.85 THEN 'regulator_intake'
+                        ELSE 'mediation' END AS status,
+                   CASE WHEN g > %(open_last)s THEN
+                        (ARRAY['settled', 'withdrawn', 'not_settled', 'not_accepted',
+                               'mediation_failed', 'mediation_expired'])[1 + (g %% 6)]
+                        ELSE '' END AS resolution,
+                   %(now)s + interval '6 days' + interval '40 days' * s AS due,
+                   %(now)s - interval '60 days' * s AS filed0
+            FROM src0
+        ), src2 AS (
+            SELECT g, status, resolution, due,
+                   CASE WHEN status = 'closed' THEN filed0 - interval '90 days'
+                        ELSE filed0 END AS filed,
+                   CASE WHEN status = 'closed' THEN NULL
+                        WHEN status IN ('submitted', 'negotiating', 'regulator_intake')
+                        THEN due - interval '5 days'
+                        ELSE due END AS next,
+                   CASE WHEN status = 'closed' THEN filed0 - interval '40 days' END AS closed
+            FROM src
+        )
+        {CASE_SELECT.replace("FROM src", "FROM src2")}
+        """,
+        {
+            "now": now,
+            "first": due + 1,
+            "last": cases + closed,
+            "open_last": cases,
+            "facts": FACTS,
+            "genesis": GENESIS_HASH,
+        },
+    )
+    sql("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))")
+
+
+def load(cases: int, due: int, closed: int) -> datetime:
+    now = timezone.now()
+    started = time.perf_counter()
+    sql("SET synchronous_commit = off")
+    with transaction.atomic():
+        load_parties()
+        load_due_cases(now, due)
+        load_other_cases(now, due, cases, closed)
+    loaded = time.perf_counter()
+    vacuum_analyze()
+    say(
+        f"loaded {cases:,} open + {closed:,} closed cases in {loaded - started:.1f} s, "
+        f"VACUUM ANALYZE {time.perf_counter() - loaded:.1f} s"
+    )
+    return now
+
+
+def reset_due_cases(due: int) -> None:
+    with transaction.atomic():
+        load_due_cases(timezone.now(), due)
+    vacuum_analyze()
+
+
+# --- Measurements --------------------------------------------------------------------------------
+
+
+def time_idle_sweeps(repeat: int) -> dict:
+    """Time sweeps at an instant before every due one: warm connection, and a new one each time."""
+    earliest = scalar("SELECT min(next_action_at) FROM cases_case")
+    now = earliest - timedelta(seconds=1)
+    warm, cold = [], []
+    sweep_deadlines(now=now)  # load code paths once
+    for _ in range(repeat):
+        started = time.perf_counter()
+        report = sweep_deadlines(now=now)
+        warm.append(time.perf_counter() - started)
+        assert report.cases == 0, report
+    for _ in range(repeat):
+        connection.close()
+        started = time.perf_counter()
+        sweep_deadlines(now=now)
+        cold.append(time.perf_counter() - started)
+    return {"now": now, "warm": warm, "cold": cold}
+
+
+def explain_claim(batch_size: int) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) the claiming query; rolled back, so the rows stay unlocked."""
+    with transaction.atomic():
+        query = due_cases(timezone.now(), batch_size)
+        statement, params = query.query.sql_with_params()
+        lines = sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        transaction.set_rollback(True)
+    return statement % tuple(repr(str(p)) for p in params) + "\n\n" + "\n".join(r[0] for r in lines)
+
+
+def _sweep_in_child(now: datetime, batch_size: int | None, queue) -> None:
+    connections.close_all()
+    started = time.perf_counter()
+    report = sweep_deadlines(now=now, batch_size=batch_size)
+    queue.put((report.cases, report.batches, time.perf_counter() - started))
+
+
+def full_sweep(batch_size: int | None, workers: int, profile: bool) -> dict:
+    now = timezone.now()
+    if workers == 1:
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = sweep_deadlines(now=now, batch_size=batch_size)
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+        result = {"now": now, "elapsed": elapsed, "cases": report.cases, "report": str(report)}
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+            out.write("\n")
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+            result["profile"] = out.getvalue()
+        return result
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    children = [
+        ctx.Process(target=_sweep_in_child, args=(now, batch_size, queue)) for _ in range(workers)
+    ]
+    started = time.perf_counter()
+    for child in children:
+        child.start()
+    parts = [queue.get() for _ in children]
+    for child in children:
+        child.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "now": now,
+        "elapsed": elapsed,
+        "cases": sum(p[0] for p in parts),
+        "report": "; ".join(f"{c} case(s) in {b} batch(es), {t:.2f} s" for c, b, t in parts),
+    }
+
+
+def verify(now: datetime, due: int) -> dict:
+    """Check that exactly the due cases moved, once each, with intact chains."""
+    checks = {
+        "due cases now regulator_intake": scalar(
+            "SELECT count(*) FROM cases_case WHERE id <= %s AND status = 'regulator_intake'", [due]
+        ),
+        "cases touched by the sweep": scalar(
+            "SELECT count(*) FROM cases_case WHERE updated_at = %s", [now]
+        ),
+        "deadline_missed events": scalar(
+            "SELECT count(*) FROM cases_caseevent WHERE type = 'deadline_missed'"
+        ),
+        "cases with a deadline_missed event": scalar(
+            "SELECT count(DISTINCT case_id) FROM cases_caseevent WHERE type = 'deadline_missed'"
+        ),
+        "events in all": scalar("SELECT count(*) FROM cases_caseevent"),
+        "cases still due": scalar(
+            "SELECT count(*) FROM cases_case WHERE next_action_at < %s", [now]
+        ),
+    }
+    started = time.perf_counter()
+    broken = list(ledger_verify(Case.objects.filter(updated_at=now)))
+    checks["ledger_verify broken chains"] = len(broken)
+    checks["ledger_verify seconds"] = round(time.perf_counter() - started, 2)
+    expected = {
+        "due cases now regulator_intake": due,
+        "cases touched by the sweep": due,
+        "deadline_missed events": due,
+        "cases with a deadline_missed event": due,
+        "events in all": due,
+        "cases still due": 0,
+        "ledger_verify broken chains": 0,
+    }
+    checks["ok"] = all(checks[k] == v for k, v in expected.items())
+    return checks
+
+
+def print_sweep(title: str, result: dict, due: int) -> None:
+    rate = result["cases"] / result["elapsed"]
+    say(f"\n{title}: {result['report']}")
+    say(f"  {result['cases']:,} cases in {result['elapsed']:.2f} s = {rate:,.0f} cases/s")
+    checks = verify(result["now"], due)
+    for key, value in checks.items():
+        say(f"  {key}: {value}")
+    if not checks["ok"]:
+        say("  VERIFICATION FAILED")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000, help="open cases")
+    parser.add_argument("--due", type=int, default=20_000, help="open cases past due")
+    parser.add_argument("--closed", type=int, default=100_000, help="closed cases, nothing due")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: settings")
+    parser.add_argument("--idle-repeat", type=int, default=25)
+    parser.add_argument("--workers", type=int, default=1, help="also run N concurrent sweeps")
+    parser.add_argument("--profile", action="store_true", help="profile the full sweep")
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    args = parser.parse_args()
+
+    say(f"database {connection.settings_dict['NAME']}, {os.cpu_count()} CPU(s)")
+    if args.reuse:
+        reset_due_cases(args.due)
+    else:
+        recreate_database()
+        load(args.cases, args.due, args.closed)
+    say(
+        "cases by status: "
+        + ", ".join(
+            f"{s} {n:,}"
+            for s, n in sql("SELECT status, count(*) FROM cases_case GROUP BY 1 ORDER BY 1")
+        )
+    )
+
+    idle = time_idle_sweeps(args.idle_repeat)
+    for key in ("warm", "cold"):
+        ms = sorted(t * 1000 for t in idle[key])
+        say(
+            f"sweep with nothing due ({key} connection, {len(ms)} runs): median "
+            f"{statistics.median(ms):.2f} ms, max {ms[-1]:.2f} ms"
+        )
+
+    from django.conf import settings
+
+    batch_size = args.batch_size or settings.ODR_SWEEP_BATCH_SIZE
+    say(f"\nclaiming query (batch size {batch_size}):\n{explain_claim(batch_size)}")
+
+    result = full_sweep(args.batch_size, 1, args.profile)
+    print_sweep("full sweep", result, args.due)
+    if "profile" in result:
+        say("\n" + result["profile"])
+
+    if args.workers > 1:
+        reset_due_cases(args.due)
+        result = full_sweep(args.batch_size, args.workers, False)
+        print_sweep(f"{args.workers} concurrent sweeps", result, args.due)
+
+
+if __name__ == "__main__":
+    main()

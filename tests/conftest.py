@@ -1,0 +1,122 @@
+"""Personas and shared fixtures.
+
+The office tree: national → Shanxi (140000) → Taiyuan (140100) → Xiaodian (140105) and
+Yingze (140106). Merchants sit in Xiaodian unless a test says otherwise.
+
+alice    consumer                 bob      consumer (another one)
+mallory  owner of Acme (active)   trent    owner of Other Co (another merchant)
+olivia   officer, Xiaodian        sam      supervisor, Taiyuan (sees Xiaodian's cases)
+yves     officer, Yingze (another county office)
+"""
+
+import os
+import socket
+from datetime import datetime
+
+import pytest
+from django.conf import settings
+
+from cases.deadlines import SHANGHAI
+from regulators.models import Office
+from tests import factories as f
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip when a local service is missing, or fail when ODR_REQUIRE_SERVICES says it must run."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        message = f"{name} is not reachable at {host}:{port}"
+        if settings.ODR_REQUIRE_SERVICES:
+            pytest.fail(message + " (ODR_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def require_postgres():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if settings.ODR_REQUIRE_SERVICES:
+            pytest.fail("PostgreSQL is required (ODR_REQUIRE_SERVICES=1) but DATABASE_URL is not it")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def at(*args) -> datetime:
+    """Return an aware Asia/Shanghai datetime: at(2026, 2, 13, 10)."""
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    # Tests run tasks in-process; the worker smoke test starts a real worker instead.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from odr.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def offices(db):
+    national = f.OfficeFactory(name="国家市场监督管理总局", region_code="000000", level=0)
+    shanxi = f.OfficeFactory(name="山西省市场监管局", region_code="140000", level=1, parent=national)
+    taiyuan = f.OfficeFactory(name="太原市市场监管局", region_code="140100", level=2, parent=shanxi)
+    xiaodian = f.OfficeFactory(name="小店区市场监管局", region_code="140105", level=3, parent=taiyuan)
+    yingze = f.OfficeFactory(name="迎泽区市场监管局", region_code="140106", level=3, parent=taiyuan)
+    return {o.region_code: o for o in (national, shanxi, taiyuan, xiaodian, yingze)}
+
+
+@pytest.fixture
+def xiaodian(offices) -> Office:
+    return offices["140105"]
+
+
+@pytest.fixture
+def alice(db):
+    return f.ConsumerFactory(email="alice@example.cn", name="王爱丽", phone="13812341234")
+
+
+@pytest.fixture
+def bob(db):
+    return f.ConsumerFactory(email="bob@example.cn", name="李博", phone="13900001111")
+
+
+@pytest.fixture
+def acme(db):
+    return f.MerchantFactory(name="爱克美商贸有限公司")
+
+
+@pytest.fixture
+def mallory(acme):
+    return f.MerchantMembershipFactory(user__email="mallory@acme.cn", merchant=acme).user
+
+
+@pytest.fixture
+def trent(db):
+    return f.MerchantMembershipFactory(user__email="trent@other.cn", merchant__name="别家公司").user
+
+
+@pytest.fixture
+def olivia(offices):
+    return f.RegulatorMembershipFactory(user__email="olivia@samr.cn", office=offices["140105"]).user
+
+
+@pytest.fixture
+def sam(offices):
+    return f.RegulatorMembershipFactory(
+        user__email="sam@samr.cn", office=offices["140100"], role="supervisor"
+    ).user
+
+
+@pytest.fixture
+def yves(offices):
+    return f.RegulatorMembershipFactory(user__email="yves@samr.cn", office=offices["140106"]).user
+
+
+@pytest.fixture
+def artifacts_dir():
+    path = os.environ.get("ODR_TEST_ARTIFACTS", str(settings.BASE_DIR / "test-artifacts"))
+    os.makedirs(path, exist_ok=True)
+    return path
