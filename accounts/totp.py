@@ -6,6 +6,9 @@ authenticator with a chosen secret and computes its current code. Both go throug
 MFA internals so that the stored authenticator is exactly what allauth's activation flow writes.
 """
 
+import base64
+import binascii
+
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -22,6 +25,10 @@ def totp_activate_with_secret(user, secret: str) -> Authenticator:
     Like allauth's own activation, recovery codes are set up alongside when they are supported.
     Return the user's TOTP authenticator (the existing one if there was one: idempotent).
     """
+    try:
+        base64.b32decode(secret, casefold=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(f"not a base32 TOTP secret: {error}") from error
     # Lock the user row so that two concurrent calls cannot both create an authenticator.
     type(user)._default_manager.select_for_update().get(pk=user.pk)
     existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()

@@ -232,7 +232,7 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
             "genesis": GENESIS_HASH,
         },
     )
-    sql("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))")
+    sql("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), max(id)) FROM cases_case")
 
 
 def load(cases: int, due: int, closed: int) -> datetime:
@@ -297,10 +297,22 @@ def _sweep_in_child(now: datetime, batch_size: int | None, queue) -> None:
     queue.put((report.cases, report.batches, time.perf_counter() - started))
 
 
+def backend_cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time the PostgreSQL backend ``pid`` used so far (same host only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def full_sweep(batch_size: int | None, workers: int, profile: bool) -> dict:
     now = timezone.now()
     if workers == 1:
         profiler = cProfile.Profile() if profile else None
+        backend = scalar("SELECT pg_backend_pid()")
+        db_cpu = backend_cpu_seconds(backend)
+        cpu = time.process_time()
         started = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -309,6 +321,9 @@ def full_sweep(batch_size: int | None, workers: int, profile: bool) -> dict:
             profiler.disable()
         elapsed = time.perf_counter() - started
         result = {"now": now, "elapsed": elapsed, "cases": report.cases, "report": str(report)}
+        result["python_cpu"] = time.process_time() - cpu
+        if db_cpu is not None:
+            result["postgres_cpu"] = backend_cpu_seconds(backend) - db_cpu
         if profiler:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
@@ -378,6 +393,10 @@ def print_sweep(title: str, result: dict, due: int) -> None:
     rate = result["cases"] / result["elapsed"]
     say(f"\n{title}: {result['report']}")
     say(f"  {result['cases']:,} cases in {result['elapsed']:.2f} s = {rate:,.0f} cases/s")
+    for key in ("python_cpu", "postgres_cpu"):
+        if key in result:
+            say(f"  {key.replace('_', ' ')}: {result[key]:.2f} s")
+    say(f"  load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     checks = verify(result["now"], due)
     for key, value in checks.items():
         say(f"  {key}: {value}")

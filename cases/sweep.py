@@ -10,10 +10,10 @@ once done, is gone from the row (the status moved or a flag was set), so nothing
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.calendar import WorkCalendar, load_calendar
@@ -58,7 +58,9 @@ def _do(op, timer: Timer) -> str:
     kind = timer.kind
     if kind == "acknowledge":
         case.acknowledge_late = True
-        op.record(E.ACKNOWLEDGEMENT_OVERDUE, {"due_at": case.acknowledge_due_at.isoformat()}, notify=True)
+        op.record(
+            E.ACKNOWLEDGEMENT_OVERDUE, {"due_at": case.acknowledge_due_at.isoformat()}, notify=True
+        )
         return "acknowledgement_overdue"
     if kind.startswith(("settle_", "intake_")):
         deadline, days = kind.rsplit("_", 1)
@@ -122,15 +124,21 @@ def _do(op, timer: Timer) -> str:
     raise ValueError(f"unknown timer {kind!r}")
 
 
-def apply_due_timers(op) -> list[str]:
-    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first."""
+def _apply_due(op) -> tuple[list[str], list[Timer]]:
+    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first; return what was
+    done and the timers still pending."""
     done = []
     for _ in range(20):  # each round does one timer; a case never has this many at once
-        due = [t for t in pending_timers(op.case, op.policy, op.calendar) if t.at < op.now]
-        if not due:
-            break
-        done.append(_do(op, due[0]))
-    return done
+        pending = pending_timers(op.case, op.policy, op.calendar)
+        if not pending or pending[0].at >= op.now:
+            return done, pending
+        done.append(_do(op, pending[0]))
+    return done, pending_timers(op.case, op.policy, op.calendar)
+
+
+def apply_due_timers(op) -> list[str]:
+    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first."""
+    return _apply_due(op)[0]
 
 
 @dataclass
@@ -153,6 +161,75 @@ def due_cases(now: datetime, batch_size: int, *, exclude: set[int] = frozenset()
     return due.order_by("next_action_at").select_for_update(skip_locked=True)[:batch_size]
 
 
+def _rows(objs: list, fields: list) -> list[list]:
+    db = transaction.get_connection()  # not the thread-local proxy: this runs for every value
+    return [[f.get_db_prep_save(getattr(obj, f.attname), db) for f in fields] for obj in objs]
+
+
+def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
+    """Write a batch with COPY: the cases through a temporary table and one UPDATE, the events
+    straight into their table, with ids taken from its sequence first so they can be notified.
+
+    ``bulk_update`` builds a ``CASE WHEN id = … THEN …`` per field and row and took longer than
+    all the rest of the sweep together; COPY also skips quoting every value into the SQL.
+    """
+    quote = connection.ops.quote_name
+    fields = [Case._meta.get_field(name) for name in SWEPT_FIELDS]
+    columns = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(Case._meta.db_table), quote(Case._meta.pk.column)
+    event_fields = [f for f in CaseEvent._meta.concrete_fields if not f.primary_key]
+    event_table = CaseEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE swept_case AS SELECT {pk}, {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY swept_case ({columns}, {pk}) FROM STDIN") as copy:
+            for row, case in zip(_rows(cases, fields), cases, strict=True):
+                copy.write_row([*row, case.pk])
+        assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM swept_case s WHERE {table}.{pk} = s.{pk}"
+        )
+        cursor.execute("DROP TABLE swept_case")  # a sweep can run inside an outer transaction
+        if not events:
+            return
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [event_table, CaseEvent._meta.pk.column, len(events)],
+        )
+        for event, (event_id,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = event_id
+        event_columns = ", ".join(quote(f.column) for f in [CaseEvent._meta.pk, *event_fields])
+        with cursor.cursor.copy(f"COPY {quote(event_table)} ({event_columns}) FROM STDIN") as copy:
+            for row, event in zip(_rows(events, event_fields), events, strict=True):
+                copy.write_row([event.pk, *row])
+
+
+def _save_batch(cases: list[Case], events: list[CaseEvent]) -> None:
+    if connection.vendor == "postgresql":
+        _save_batch_postgresql(cases, events)
+    else:
+        Case.objects.bulk_update(cases, SWEPT_FIELDS)
+        CaseEvent.objects.bulk_create(events)
+
+
+@dataclass(frozen=True)
+class _RememberingCalendar(WorkCalendar):
+    """The same calendar, remembering each day's answer for the length of one sweep.
+
+    ``chinese_calendar.is_workday`` scans its whole table to validate the year on every call, and
+    a sweep asks about the same few weeks of days for every case.
+    """
+
+    answers: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def is_workday(self, day: date) -> bool:
+        answer = self.answers.get(day)
+        if answer is None:
+            answer = self.answers[day] = super().is_workday(day)
+        return answer
+
+
 def _sweep_batch(
     now: datetime,
     policy: DeadlinePolicy,
@@ -169,18 +246,16 @@ def _sweep_batch(
         events, notify = [], []
         for case in cases:
             op = Op(case, now, policy, calendar)
-            report.actions.update(apply_due_timers(op))
-            case.next_action_at = min(
-                (t.at for t in pending_timers(case, policy, calendar)), default=None
-            )
+            done, pending = _apply_due(op)
+            report.actions.update(done)
+            case.next_action_at = pending[0].at if pending else None
             case.updated_at = now
             if case.next_action_at is not None and case.next_action_at < now:
                 logger.error("sweep: case %s still has a due timer; skipping it", case.number)
                 report.stuck.add(case.pk)
             events.extend(op.events)
             notify.extend(op.notify)
-        Case.objects.bulk_update(cases, SWEPT_FIELDS)
-        CaseEvent.objects.bulk_create(events)
+        _save_batch(cases, events)
         _notify_on_commit(notify)
     report.cases += len(cases)
     report.batches += 1
@@ -194,7 +269,11 @@ def sweep_deadlines(now: datetime | None = None, *, batch_size: int | None = Non
     report = SweepReport()
     if not Case.objects.filter(next_action_at__lt=now).exists():
         return report
-    policy, calendar = DeadlinePolicy.current(), load_calendar()
+    calendar = load_calendar()
+    calendar = _RememberingCalendar(
+        calendar.overrides, calendar.published_years, calendar.package_years
+    )
+    policy = DeadlinePolicy.current()
     while _sweep_batch(now, policy, calendar, batch_size, report):
         pass
     if report.cases:

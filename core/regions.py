@@ -19,7 +19,10 @@ _CODE = re.compile(r"[0-9]{6}(?:[0-9]{3})?")
 def validate_region_code(value: str) -> None:
     if not _CODE.fullmatch(value or ""):
         raise ValidationError(
-            _("Enter a 6-digit administrative region code (e.g. 140105), or 9 digits for a township."),
+            _(
+                "Enter a 6-digit administrative region code (e.g. 140105), "
+                "or 9 digits for a township."
+            ),
             code="invalid_region",
         )
 

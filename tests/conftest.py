@@ -48,6 +48,21 @@ def at(*args) -> datetime:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness only slows the suite; hashing itself is Django's business.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # The production manifest storage needs `collectstatic`; tests serve the source files.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     # Tests run tasks in-process; the worker smoke test starts a real worker instead.
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -1,15 +1,32 @@
-"""Helpers shared by the sign-in tests (client and browser)."""
+"""Helpers shared by the sign-in tests (client and browser).
+
+The autouse fixture takes effect where a conftest imports it.
+"""
 
 import time
 from html.parser import HTMLParser
 
+import pytest
 from allauth.mfa import app_settings as mfa_settings
+from django.core.cache import cache
 
 from accounts.totp import totp_code
 
 # A fixed base32 secret for regulator personas: tests compute the codes the authenticator app
 # would show.
 REGULATOR_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Empty the cache around a test.
+
+    allauth keeps used TOTP codes and sign-in rate limits in the cache; user ids repeat between
+    tests on SQLite, so a code used in one test would be refused in the next.
+    """
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def fresh_totp_code(secret: str, min_seconds_left: float = 5.0) -> str:

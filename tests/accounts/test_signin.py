@@ -161,9 +161,7 @@ def test_regulator_without_totp_is_sent_to_set_it_up_and_can_then_work(client, o
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
     secret = element_by_id(page.content, "authenticator_secret").attrs["value"]
-    wrong = client.post(
-        reverse("mfa_activate_totp"), {"code": other_code(fresh_totp_code(secret))}
-    )
+    wrong = client.post(reverse("mfa_activate_totp"), {"code": other_code(fresh_totp_code(secret))})
     assert wrong.status_code == 200
     assert "is-invalid" in element_by_id(wrong.content, "id_code").classes
     assert element_by_id(wrong.content, "id_code-error") is not None

@@ -135,7 +135,9 @@ def test_deadline_skips_national_day_2025(event_day: date, days: int, due_day: d
 
 NEW_YEAR_2027_UNCOVERED = [
     # Monday to Friday after Wed 30 Dec 2026: Thu 31 Dec, Fri 1, Mon 4, Tue 5, Wed 6 Jan 2027.
-    pytest.param(date(2026, 12, 30), 1, date(2026, 12, 31), False, id="wed-30dec+1=thu-31dec-known"),
+    pytest.param(
+        date(2026, 12, 30), 1, date(2026, 12, 31), False, id="wed-30dec+1=thu-31dec-known"
+    ),
     pytest.param(date(2026, 12, 30), 2, date(2027, 1, 1), True, id="wed-30dec+2=fri-1jan-counted"),
     pytest.param(date(2026, 12, 30), 3, date(2027, 1, 4), True, id="wed-30dec+3=mon-4jan"),
     pytest.param(date(2026, 12, 30), 5, date(2027, 1, 6), True, id="wed-30dec+5=wed-6jan"),
@@ -170,9 +172,7 @@ NEW_YEAR_2027_PUBLISHED = [
 def test_published_2027_is_not_provisional_and_honours_its_overrides(
     event_day: date, days: int, due_day: date
 ) -> None:
-    deadline = working_days_deadline(
-        event_on(event_day, time(10)), days, PUBLISHED_2027
-    )
+    deadline = working_days_deadline(event_on(event_day, time(10)), days, PUBLISHED_2027)
 
     assert deadline.due_at == end_of_day_utc(due_day)
     assert deadline.provisional is False
@@ -293,7 +293,8 @@ WORKING_DAYS_LEFT_CASES = [
     pytest.param(shanghai(2025, 1, 28, 10), date(2025, 2, 7), 3, id="holiday-today-not-counted"),
     pytest.param(shanghai(2025, 1, 26, 10), date(2025, 1, 27), 2, id="makeup-sunday-counted"),
     pytest.param(shanghai(2025, 2, 7, 23), date(2025, 2, 7), 1, id="last-hour-of-deadline-day"),
-    pytest.param(shanghai(2025, 2, 8, 0, 0), date(2025, 2, 7), 0, id="just-past-the-deadline"),
+    pytest.param(shanghai(2025, 2, 7, 23, 59, 59, 500000), date(2025, 2, 7), 0, id="just-past"),
+    pytest.param(shanghai(2025, 2, 8, 0, 0), date(2025, 2, 7), 0, id="day-after-the-deadline"),
     pytest.param(shanghai(2026, 2, 13, 9), date(2026, 2, 24), 3, id="fri-13feb-to-tue-24feb"),
     pytest.param(shanghai(2025, 9, 27, 12), date(2025, 10, 9), 4, id="sat-27sep-to-thu-9oct"),
     pytest.param(shanghai(2026, 12, 30, 10), date(2027, 1, 4), 4, id="into-uncovered-2027"),

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class ChineseFirstLocaleMiddleware:
+    """Show the portal in Chinese unless the person chose another language with the switcher.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language header; the portal is
+    Chinese first (DESIGN), so only the language cookie set by the switcher counts.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.available = {code for code, _ in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
