@@ -265,7 +265,6 @@ def case_file(
             key: op.set_deadline(key, deadline)
             for key, deadline in deadlines_on_entry(initial, now, policy, calendar).items()
         }
-        case.save()
         op.record(
             E.FILED,
             {

@@ -126,4 +126,4 @@ def test_beat_schedules_heartbeat_and_a_worker_runs_it(broker_url, tmp_path):
         f"no heartbeat within {WAIT_SECONDS}s through {broker_url}\n"
         f"--- worker log ---\n{tail(worker_log)}\n--- beat log ---\n{tail(beat_log)}"
     )
-    assert seen.last_seen <= timezone.now()
+    assert "Task core.tasks.heartbeat" in worker_log.read_text(errors="replace")

@@ -1,0 +1,42 @@
+"""Provisional deadlines for years whose official calendar is not out yet (DESIGN §5)."""
+
+from datetime import date
+
+from cases import services
+from cases.models import CaseEvent
+from cases.provisional import deadlines_recompute_provisional
+from core.models import CalendarOverride, CalendarYear
+from tests.conftest import at
+
+
+def test_deadline_reaching_into_an_unpublished_year_is_provisional(file_case):
+    # Filed Mon 2026-12-28: 10 working days counted Monday-Friday into 2027.
+    case = file_case(now=at(2026, 12, 28, 10))
+    assert case.settle_due_provisional is True
+    assert case.settle_due_at == at(2027, 1, 11, 23, 59, 59)
+    assert case.acknowledge_due_provisional is False  # Tue 12-29 and Wed 12-30 are in 2026
+    filed = case.events.get(type=CaseEvent.Type.FILED)
+    assert filed.data["deadlines"]["settle"]["provisional_years"] == [2027]
+
+
+def test_publishing_the_year_recomputes_open_provisional_deadlines(file_case):
+    case = file_case(now=at(2026, 12, 28, 10))
+    # The admin enters the 2027 New Year holiday (Fri 01-01) and marks 2027 complete.
+    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
+    assert deadlines_recompute_provisional(now=at(2026, 12, 29, 9)) == 0  # year not complete
+    CalendarYear.objects.create(year=2027, published=True)
+    assert deadlines_recompute_provisional(now=at(2026, 12, 29, 9)) == 1
+    case.refresh_from_db()
+    assert case.settle_due_provisional is False
+    assert case.settle_due_at == at(2027, 1, 12, 23, 59, 59)
+    event = case.events.get(type=CaseEvent.Type.DEADLINE_RECOMPUTED)
+    assert event.data["deadline"] == "settle"
+    assert event.data["deadlines"]["settle"]["holidays"] == ["2027-01-01"]
+    assert case.next_action_at is not None
+    assert deadlines_recompute_provisional(now=at(2026, 12, 29, 10)) == 0
+
+
+def test_closed_cases_keep_no_provisional_deadline(file_case, alice):
+    case = file_case(now=at(2026, 12, 28, 10))
+    services.case_withdraw(case=case, actor=alice, now=at(2026, 12, 28, 11))
+    assert case.settle_due_provisional is False and case.settle_due_at is None
