@@ -115,7 +115,9 @@ def _verify_one(number: str, events: list[CaseEvent], tip: tuple[int, str]) -> B
             return BrokenLink(number, event.seq, "content was altered (hash mismatch)")
         prev, expected_seq = digest, expected_seq + 1
     if tip != (expected_seq - 1, prev):
-        return BrokenLink(number, expected_seq, "the case's chain tip does not match its last event")
+        return BrokenLink(
+            number, expected_seq, "the case's chain tip does not match its last event"
+        )
     return None
 
 

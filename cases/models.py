@@ -91,8 +91,9 @@ class NotAcceptedReason(models.TextChoices):
     """Grounds for not accepting a complaint (SAMR Order 121 art. 16)."""
 
     OUTSIDE_REMIT = "outside_remit", _("outside this office's remit")
-    HANDLED_ELSEWHERE = "handled_elsewhere", _(
-        "already handled by a court, arbitration, another agency or a mediator"
+    HANDLED_ELSEWHERE = (
+        "handled_elsewhere",
+        _("already handled by a court, arbitration, another agency or a mediator"),
     )
     NOT_CONSUMER_DISPUTE = "not_consumer_dispute", _("not a consumer dispute")
     TOO_OLD = "too_old", _("more than 3 years old")
@@ -145,9 +146,7 @@ class DeadlinePolicy(models.Model):
     mediation_working_days = models.PositiveSmallIntegerField(
         _("conclude mediation within (working days)"), default=45
     )
-    rating_days = models.PositiveSmallIntegerField(
-        _("rating window (calendar days)"), default=30
-    )
+    rating_days = models.PositiveSmallIntegerField(_("rating window (calendar days)"), default=30)
     referral_working_days = models.PositiveSmallIntegerField(
         _("decide an enforcement referral within (working days)"), default=15
     )
@@ -362,9 +361,7 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    internal = models.BooleanField(
-        default=False, help_text=_("Seen by regulator staff only.")
-    )
+    internal = models.BooleanField(default=False, help_text=_("Seen by regulator staff only."))
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
@@ -399,6 +396,9 @@ class Message(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["case", "created_at"], name="message_case_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.body[:30]}"
+
 
 class Evidence(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
@@ -419,9 +419,12 @@ class Evidence(models.Model):
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class Offer(models.Model):
-    """A structured settlement proposal (和解方案) by the merchant or, in mediation, the mediator."""
+    """A structured settlement proposal (和解方案) by the merchant, or the mediator in mediation."""
 
     class Remedy(models.TextChoices):
         REFUND = "refund", _("refund")
@@ -445,7 +448,9 @@ class Offer(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="offers")
     proposer = models.CharField(max_length=20, choices=Proposer.choices)
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     remedy = models.CharField(_("remedy"), max_length=20, choices=Remedy.choices)
     amount = models.DecimalField(
         _("amount (CNY)"),
@@ -473,6 +478,9 @@ class Offer(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_remedy_display()} {self.amount} ({self.get_status_display()})"
+
 
 class Agreement(models.Model):
     """A settlement: negotiated between the parties or reached in mediation."""
@@ -498,6 +506,9 @@ class Agreement(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["case", "created_at"], name="agreement_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"
 
 
 class Referral(models.Model):
@@ -540,12 +551,20 @@ class Referral(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.law} ({self.get_status_display()})"
+
 
 class CallbackVisit(models.Model):
     """A regulator's follow-up call to the consumer after a case closed (回访)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     satisfied = models.BooleanField(_("consumer satisfied"), null=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.case_id} @ {self.created_at:%Y-%m-%d}"

@@ -37,9 +37,7 @@ def case_list_for_user(user) -> QuerySet[Case]:
 def case_get_for_user(user, number: str) -> tuple[Case, Party]:
     """Return the case and how ``user`` stands on it; 404 for both "missing" and "not yours"."""
     case = (
-        Case.objects.select_related("merchant", "office", "consumer")
-        .filter(number=number)
-        .first()
+        Case.objects.select_related("merchant", "office", "consumer").filter(number=number).first()
     )
     party = case_party(case, user) if case is not None else None
     if party is None:
@@ -53,9 +51,7 @@ def case_get_for_tracking(number: str, phone: str) -> Case | None:
     if not number or not phone:
         return None
     return (
-        Case.objects.select_related("merchant")
-        .filter(number=number, consumer__phone=phone)
-        .first()
+        Case.objects.select_related("merchant").filter(number=number, consumer__phone=phone).first()
     )
 
 
@@ -68,9 +64,14 @@ def case_thread_for(case: Case, party: Party) -> list:
         events = events.filter(internal=False)
     thread = []
     for event in events:
-        message = messages.get(event.data.get("message")) if event.type in (
-            CaseEvent.Type.MESSAGE_POSTED,
-            CaseEvent.Type.NOTE_POSTED,
-        ) else None
+        message = (
+            messages.get(event.data.get("message"))
+            if event.type
+            in (
+                CaseEvent.Type.MESSAGE_POSTED,
+                CaseEvent.Type.NOTE_POSTED,
+            )
+            else None
+        )
         thread.append({"event": event, "message": message})
     return thread

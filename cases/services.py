@@ -220,7 +220,9 @@ def case_file(
     regulator office whose region most specifically contains the merchant's (``regulator_intake``).
     """
     now, policy, calendar = _context(now)
-    subject = _required_text(subject, "subject", _("Say in a few words what the complaint is about."))
+    subject = _required_text(
+        subject, "subject", _("Say in a few words what the complaint is about.")
+    )
     facts = _required_text(facts, "facts", _("Describe what happened."))
     claim = _required_text(claim, "claim", _("Say what you ask the merchant to do."))
     if amount_claimed is not None:
@@ -259,7 +261,9 @@ def case_file(
         while Case.objects.filter(number=case.number).exists():
             case.number = _new_number(now)
         op = Op(case, now, policy, calendar, actor=filed_by or consumer)
-        initial = Status.SUBMITTED if merchant.receives_complaints_directly else Status.REGULATOR_INTAKE
+        initial = (
+            Status.SUBMITTED if merchant.receives_complaints_directly else Status.REGULATOR_INTAKE
+        )
         case.status = initial
         explained = {
             key: op.set_deadline(key, deadline)
@@ -465,7 +469,9 @@ def offer_reject(*, case: Case, actor, reason: str, now: datetime | None = None)
         op.set_deadline("offer", None)
         op.record(E.OFFER_REJECTED, {"offer": offer.pk, "party": op.party}, notify=True)
         if offer.is_final and op.case.status == Status.NEGOTIATING:
-            op.transition(Status.NOT_SETTLED, E.OFFER_REJECTED, data={"offer": offer.pk, "final": True})
+            op.transition(
+                Status.NOT_SETTLED, E.OFFER_REJECTED, data={"offer": offer.pk, "final": True}
+            )
     return offer
 
 
@@ -550,7 +556,9 @@ def case_transfer(
                 "from_office": from_office,
                 "to_office": to_office.pk,
                 "reason": reason,
-                "covers_merchant": region_contains(to_office.region_code, op.case.merchant.region_code),
+                "covers_merchant": region_contains(
+                    to_office.region_code, op.case.merchant.region_code
+                ),
             },
         )
     return case
@@ -649,9 +657,7 @@ def agreement_report_breach(
     A negotiated settlement goes to the regulator; a mediated agreement ends the case as failed
     mediation, and the consumer is pointed to arbitration or the courts.
     """
-    description = _required_text(
-        description, "description", _("Describe what was not fulfilled.")
-    )
+    description = _required_text(description, "description", _("Describe what was not fulfilled."))
     with _acting(case, actor, Action.REPORT_BREACH, now) as op:
         agreement = _agreement(op)
         agreement.breach_reported_at = op.now
@@ -765,7 +771,11 @@ def referral_decide(
         referral.save()
         op.record(
             E.REFERRAL_DECIDED,
-            {"referral": referral.pk, "outcome": outcome, "on_time": op.now <= referral.decide_due_at},
+            {
+                "referral": referral.pk,
+                "outcome": outcome,
+                "on_time": op.now <= referral.decide_due_at,
+            },
             internal=True,
         )
     return referral
@@ -777,9 +787,15 @@ def callback_record(
     """Record a follow-up call to the consumer after the case closed (回访)."""
     with _acting(case, actor, Action.RECORD_CALLBACK, now) as op:
         visit = CallbackVisit.objects.create(
-            case=op.case, officer=actor, satisfied=satisfied, note=(note or "").strip(), created_at=op.now
+            case=op.case,
+            officer=actor,
+            satisfied=satisfied,
+            note=(note or "").strip(),
+            created_at=op.now,
         )
-        op.record(E.CALLBACK_RECORDED, {"callback": visit.pk, "satisfied": satisfied}, internal=True)
+        op.record(
+            E.CALLBACK_RECORDED, {"callback": visit.pk, "satisfied": satisfied}, internal=True
+        )
     return visit
 
 

@@ -10,7 +10,16 @@ from .forms import TrackForm
 from .rules import case_available_actions
 from .selectors import case_get_for_tracking, case_get_for_user, case_thread_for
 
-DEADLINE_FIELDS = ("acknowledge", "settle", "choice", "offer", "confirm", "intake", "mediation", "rating")
+DEADLINE_FIELDS = (
+    "acknowledge",
+    "settle",
+    "choice",
+    "offer",
+    "confirm",
+    "intake",
+    "mediation",
+    "rating",
+)
 
 
 def _deadlines(case) -> list[dict]:

@@ -11,6 +11,9 @@ class Heartbeat(models.Model):
     class Meta:
         verbose_name = _("heartbeat")
 
+    def __str__(self) -> str:
+        return f"{self.name} {self.last_seen.isoformat()}"
+
 
 class CalendarOverride(models.Model):
     """An admin's correction to the statutory calendar for one date; it wins over the package."""

@@ -18,7 +18,10 @@ class Merchant(models.Model):
         EXITED = "exited", _("exited")
 
     class Pledge(models.TextChoices):
-        OFFLINE_7_DAY_RETURN = "offline_7_day_return", _("7-day no-reason return for offline purchases")
+        OFFLINE_7_DAY_RETURN = (
+            "offline_7_day_return",
+            _("7-day no-reason return for offline purchases"),
+        )
         ADVANCE_COMPENSATION = "advance_compensation", _("compensation paid in advance")
         QUICK_REFUND = "quick_refund", _("quick refund")
 

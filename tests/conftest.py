@@ -38,7 +38,9 @@ def require_postgres():
 
     if connection.vendor != "postgresql":
         if settings.ODR_REQUIRE_SERVICES:
-            pytest.fail("PostgreSQL is required (ODR_REQUIRE_SERVICES=1) but DATABASE_URL is not it")
+            pytest.fail(
+                "PostgreSQL is required (ODR_REQUIRE_SERVICES=1) but DATABASE_URL is not it"
+            )
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
@@ -76,9 +78,13 @@ def _eager_celery(settings):
 @pytest.fixture
 def offices(db):
     national = f.OfficeFactory(name="国家市场监督管理总局", region_code="000000", level=0)
-    shanxi = f.OfficeFactory(name="山西省市场监管局", region_code="140000", level=1, parent=national)
+    shanxi = f.OfficeFactory(
+        name="山西省市场监管局", region_code="140000", level=1, parent=national
+    )
     taiyuan = f.OfficeFactory(name="太原市市场监管局", region_code="140100", level=2, parent=shanxi)
-    xiaodian = f.OfficeFactory(name="小店区市场监管局", region_code="140105", level=3, parent=taiyuan)
+    xiaodian = f.OfficeFactory(
+        name="小店区市场监管局", region_code="140105", level=3, parent=taiyuan
+    )
     yingze = f.OfficeFactory(name="迎泽区市场监管局", region_code="140106", level=3, parent=taiyuan)
     return {o.region_code: o for o in (national, shanxi, taiyuan, xiaodian, yingze)}
 

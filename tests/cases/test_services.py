@@ -22,7 +22,12 @@ def event_types(case: Case) -> list[str]:
 
 
 def offer(case, actor, now, **kw):
-    fields = {"remedy": "refund", "amount": "299.00", "fulfil_by": date(2026, 3, 20), "text": "全额退款"}
+    fields = {
+        "remedy": "refund",
+        "amount": "299.00",
+        "fulfil_by": date(2026, 3, 20),
+        "text": "全额退款",
+    }
     fields.update(kw)
     return services.offer_make(case=case, actor=actor, now=now, **fields)
 
@@ -48,7 +53,9 @@ class TestFiling:
         assert case.office == xiaodian
         assert case.intake_due_at == at(2026, 3, 11, 23, 59, 59)  # 7 working days
 
-    def test_case_goes_to_the_most_specific_office_containing_the_merchant(self, file_case, offices):
+    def test_case_goes_to_the_most_specific_office_containing_the_merchant(
+        self, file_case, offices
+    ):
         taiyuan_merchant = f.MerchantFactory(region_code="140108", odr_status="not_onboarded")
         assert file_case(merchant=taiyuan_merchant).office == offices["140100"]
         elsewhere = f.MerchantFactory(region_code="330106", odr_status="not_onboarded")
@@ -73,7 +80,9 @@ class TestFiling:
 
 
 class TestNegotiation:
-    def test_acknowledging_starts_negotiation_and_keeps_the_settlement_clock(self, file_case, mallory):
+    def test_acknowledging_starts_negotiation_and_keeps_the_settlement_clock(
+        self, file_case, mallory
+    ):
         case = file_case()
         settle = case.settle_due_at
         services.case_acknowledge(case=case, actor=mallory, now=at(2026, 3, 3, 9))
@@ -84,7 +93,9 @@ class TestNegotiation:
 
     def test_merchant_message_acknowledges_a_submitted_case(self, file_case, mallory):
         case = file_case()
-        services.case_post_message(case=case, actor=mallory, body="您好，我们在核实。", now=at(2026, 3, 3, 9))
+        services.case_post_message(
+            case=case, actor=mallory, body="您好，我们在核实。", now=at(2026, 3, 3, 9)
+        )
         assert case.status == Status.NEGOTIATING
         assert event_types(case) == [E.FILED, E.ACKNOWLEDGED, E.MESSAGE_POSTED]
 
@@ -167,7 +178,9 @@ class TestFulfilment:
         assert case.rating == 5
         assert case.next_action_at is None
 
-    def test_breach_of_a_negotiated_settlement_goes_to_the_regulator(self, file_case, alice, mallory):
+    def test_breach_of_a_negotiated_settlement_goes_to_the_regulator(
+        self, file_case, alice, mallory
+    ):
         case = self.settled(file_case, alice, mallory)
         services.agreement_report_breach(
             case=case, actor=alice, description="未退款", now=at(2026, 3, 21, 9)
@@ -180,8 +193,13 @@ class TestFulfilment:
         case = file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"))
         services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
         services.mediation_conclude(
-            case=case, actor=olivia, remedy="refund", amount="100", fulfil_by=date(2026, 3, 10),
-            text="退款100元", now=at(2026, 3, 5, 9),
+            case=case,
+            actor=olivia,
+            remedy="refund",
+            amount="100",
+            fulfil_by=date(2026, 3, 10),
+            text="退款100元",
+            now=at(2026, 3, 5, 9),
         )
         assert case.status == Status.SETTLED
         services.agreement_report_breach(
@@ -217,7 +235,10 @@ class TestRegulator:
     def test_transfer_moves_the_case_and_restarts_the_clock(self, file_case, olivia, offices):
         case = self.intake_case(file_case)
         services.case_transfer(
-            case=case, actor=olivia, to_office=offices["140106"], reason="商户实际经营地在迎泽区",
+            case=case,
+            actor=olivia,
+            to_office=offices["140106"],
+            reason="商户实际经营地在迎泽区",
             now=at(2026, 3, 9, 9),
         )
         assert case.office == offices["140106"]
@@ -250,7 +271,9 @@ class TestRegulator:
     def test_referral_runs_beside_mediation_and_is_extended_once(self, file_case, olivia):
         case = self.intake_case(file_case)
         services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
-        referral = services.referral_open(case=case, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 10))
+        referral = services.referral_open(
+            case=case, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 10)
+        )
         assert referral.decide_due_at == at(2026, 3, 24, 23, 59, 59)  # 15 working days
         assert case.status == Status.MEDIATION
         services.referral_extend(case=case, actor=olivia, reason="需要检测", now=at(2026, 3, 20, 9))

@@ -41,16 +41,26 @@ def _call(action: Action, case: Case, actor, now: datetime, people: dict):
     fulfil_by = local_date(now) + timedelta(days=5)
     calls = {
         Action.ACKNOWLEDGE: lambda: s.case_acknowledge(case=case, actor=actor, now=now),
-        Action.POST_MESSAGE: lambda: s.case_post_message(case=case, actor=actor, body="消息", now=now),
+        Action.POST_MESSAGE: lambda: s.case_post_message(
+            case=case, actor=actor, body="消息", now=now
+        ),
         Action.POST_NOTE: lambda: s.case_post_message(
             case=case, actor=actor, body="备注", internal=True, now=now
         ),
         Action.MAKE_OFFER: lambda: s.offer_make(
-            case=case, actor=actor, remedy="refund", amount="10.00", fulfil_by=fulfil_by,
-            text="退款", is_final=now.minute % 2 == 0, now=now,
+            case=case,
+            actor=actor,
+            remedy="refund",
+            amount="10.00",
+            fulfil_by=fulfil_by,
+            text="退款",
+            is_final=now.minute % 2 == 0,
+            now=now,
         ),
         Action.ACCEPT_OFFER: lambda: s.offer_accept(case=case, actor=actor, now=now),
-        Action.REJECT_OFFER: lambda: s.offer_reject(case=case, actor=actor, reason="不同意", now=now),
+        Action.REJECT_OFFER: lambda: s.offer_reject(
+            case=case, actor=actor, reason="不同意", now=now
+        ),
         Action.DECLINE: lambda: s.case_decline(case=case, actor=actor, reason="不同意", now=now),
         Action.WITHDRAW: lambda: s.case_withdraw(case=case, actor=actor, now=now),
         Action.ESCALATE: lambda: s.case_escalate(case=case, actor=actor, now=now),
@@ -60,11 +70,22 @@ def _call(action: Action, case: Case, actor, now: datetime, people: dict):
             case=case, actor=actor, reason_code="too_old", now=now
         ),
         Action.TRANSFER: lambda: s.case_transfer(
-            case=case, actor=actor, reason="管辖", now=now,
-            to_office=people["other_office"] if case.office_id == people["office"].pk else people["office"],
+            case=case,
+            actor=actor,
+            reason="管辖",
+            now=now,
+            to_office=people["other_office"]
+            if case.office_id == people["office"].pk
+            else people["office"],
         ),
         Action.CONCLUDE_MEDIATION: lambda: s.mediation_conclude(
-            case=case, actor=actor, remedy="refund", amount="5", fulfil_by=fulfil_by, text="调解协议", now=now
+            case=case,
+            actor=actor,
+            remedy="refund",
+            amount="5",
+            fulfil_by=fulfil_by,
+            text="调解协议",
+            now=now,
         ),
         Action.TERMINATE_MEDIATION: lambda: s.mediation_terminate(
             case=case, actor=actor, reason_code="party_absent", now=now
@@ -75,12 +96,18 @@ def _call(action: Action, case: Case, actor, now: datetime, people: dict):
             case=case, actor=actor, description="未履行", now=now
         ),
         Action.RATE: lambda: s.case_rate(case=case, actor=actor, rating=4, now=now),
-        Action.OPEN_REFERRAL: lambda: s.referral_open(case=case, actor=actor, law="《广告法》", now=now),
-        Action.EXTEND_REFERRAL: lambda: s.referral_extend(case=case, actor=actor, reason="检测", now=now),
+        Action.OPEN_REFERRAL: lambda: s.referral_open(
+            case=case, actor=actor, law="《广告法》", now=now
+        ),
+        Action.EXTEND_REFERRAL: lambda: s.referral_extend(
+            case=case, actor=actor, reason="检测", now=now
+        ),
         Action.DECIDE_REFERRAL: lambda: s.referral_decide(
             case=case, actor=actor, outcome="no_case", now=now
         ),
-        Action.RECORD_CALLBACK: lambda: s.callback_record(case=case, actor=actor, satisfied=True, now=now),
+        Action.RECORD_CALLBACK: lambda: s.callback_record(
+            case=case, actor=actor, satisfied=True, now=now
+        ),
     }
     return calls[action]()
 
@@ -108,8 +135,12 @@ class CaseMachine(RuleBasedStateMachine):
         merchant = self.people["active"] if active else self.people["inactive"]
         self.people["merchant"] = self.people["staff_of"][merchant.pk]
         self.case = services.case_file(
-            consumer=self.people["consumer"], merchant=merchant, subject="s", facts="f",
-            claim="c", now=self.now,
+            consumer=self.people["consumer"],
+            merchant=merchant,
+            subject="s",
+            facts="f",
+            claim="c",
+            now=self.now,
         )
         self.policy = DeadlinePolicy.current()
         self.calendar = load_calendar()
@@ -127,7 +158,9 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(actor_name=st.sampled_from(ACTORS), action=st.sampled_from(list(Action)))
     def act(self, actor_name, action):
         actor = self.people[actor_name]
-        services.case_apply_due(self.case.pk, now=self.now, policy=self.policy, calendar=self.calendar)
+        services.case_apply_due(
+            self.case.pk, now=self.now, policy=self.policy, calendar=self.calendar
+        )
         self.case.refresh_from_db()
         allowed = action in case_available_actions(self.case, actor, now=self.now)
         before = self.case.last_event_seq
@@ -208,7 +241,9 @@ def test_random_lifecycles_keep_every_invariant(offices):
         },
         "officer": f.RegulatorMembershipFactory(office=offices["140105"]).user,
         "other_officer": f.RegulatorMembershipFactory(office=offices["140106"]).user,
-        "supervisor": f.RegulatorMembershipFactory(office=offices["140100"], role="supervisor").user,
+        "supervisor": f.RegulatorMembershipFactory(
+            office=offices["140100"], role="supervisor"
+        ).user,
         "office": offices["140105"],
         "other_office": offices["140106"],
     }

@@ -71,8 +71,13 @@ def test_merchant_is_reminded_3_and_1_working_days_before_settlement(file_case, 
 def test_offer_lapses_after_seven_days(file_case, mallory, alice):
     case = file_case()
     offer = services.offer_make(
-        case=case, actor=mallory, remedy="refund", amount="10", fulfil_by=date(2026, 3, 20),
-        text="退10元", now=at(2026, 3, 3, 9),
+        case=case,
+        actor=mallory,
+        remedy="refund",
+        amount="10",
+        fulfil_by=date(2026, 3, 20),
+        text="退10元",
+        now=at(2026, 3, 3, 9),
     )
     sweep_deadlines(at(2026, 3, 11, 0, 0, 1))
     offer.refresh_from_db()
@@ -89,8 +94,13 @@ def test_accepting_after_the_offer_lapsed_is_refused_even_before_the_sweep(
 
     case = file_case()
     services.offer_make(
-        case=case, actor=mallory, remedy="refund", amount="10", fulfil_by=date(2026, 3, 20),
-        text="退10元", now=at(2026, 3, 3, 9),
+        case=case,
+        actor=mallory,
+        remedy="refund",
+        amount="10",
+        fulfil_by=date(2026, 3, 20),
+        text="退10元",
+        now=at(2026, 3, 3, 9),
     )
     with pytest.raises(PermissionDenied):
         services.offer_accept(case=case, actor=alice, now=at(2026, 3, 11, 8))
@@ -115,8 +125,13 @@ def test_not_settled_window_closes_the_case(file_case, mallory):
 def test_unconfirmed_fulfilment_is_presumed_after_seven_days(file_case, mallory, alice):
     case = file_case()
     services.offer_make(
-        case=case, actor=mallory, remedy="refund", amount="10", fulfil_by=date(2026, 3, 20),
-        text="退10元", now=at(2026, 3, 3, 9),
+        case=case,
+        actor=mallory,
+        remedy="refund",
+        amount="10",
+        fulfil_by=date(2026, 3, 20),
+        text="退10元",
+        now=at(2026, 3, 3, 9),
     )
     services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 10))
     services.agreement_mark_fulfilled(case=case, actor=mallory, now=at(2026, 3, 5, 10))

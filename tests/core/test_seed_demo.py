@@ -31,7 +31,9 @@ def test_seed_demo_covers_every_role_and_status_and_is_idempotent(db, capsys):
     levels = set(Office.objects.values_list("level", flat=True))
     assert levels == {0, 1, 2, 3}
     assert Office.objects.filter(level=3).count() == 2
-    assert set(Merchant.objects.values_list("odr_status", flat=True)) == set(Merchant.OdrStatus.values)
+    assert set(Merchant.objects.values_list("odr_status", flat=True)) == set(
+        Merchant.OdrStatus.values
+    )
     assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
     assert Referral.objects.exists()
     assert Case.objects.filter(offers__isnull=False).exists()
@@ -41,6 +43,11 @@ def test_seed_demo_covers_every_role_and_status_and_is_idempotent(db, capsys):
     assert roles == {"officer", "supervisor"}
     for staff in RegulatorMembership.objects.select_related("user"):
         assert Authenticator.objects.filter(user=staff.user, type="totp").exists()
-    for email in ("alice@demo.odr.cn", "owner@acme.demo.odr.cn", "agent@acme.demo.odr.cn",
-                  "officer.xiaodian@demo.odr.cn", "admin@demo.odr.cn"):
+    for email in (
+        "alice@demo.odr.cn",
+        "owner@acme.demo.odr.cn",
+        "agent@acme.demo.odr.cn",
+        "officer.xiaodian@demo.odr.cn",
+        "admin@demo.odr.cn",
+    ):
         assert authenticate(email=email, password="demo-password-2026") is not None, email

@@ -21,6 +21,5 @@ class Command(BaseCommand):
                 break
         if broken:
             sys.exit(1)
-        self.stdout.write(
-            f"OK: {Case.objects.count()} case chain(s), {CaseEvent.objects.count()} event(s) verified."
-        )
+        cases, events = Case.objects.count(), CaseEvent.objects.count()
+        self.stdout.write(f"OK: {cases} case chain(s), {events} event(s) verified.")

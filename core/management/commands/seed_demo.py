@@ -44,25 +44,67 @@ REGULATORS = [
 S = Merchant.OdrStatus
 MERCHANTS = [
     # key, name, org code seed, region, status, staff (email, name, role)
-    ("acme", "太原爱克美数码有限公司", 1, "140105", S.ACTIVE, [
-        ("owner@acme.demo.odr.cn", "周店长", MerchantMembership.Role.OWNER),
-        ("agent@acme.demo.odr.cn", "吴客服", MerchantMembership.Role.AGENT),
-    ]),
-    ("jinwei", "太原晋味食品有限公司", 2, "140106", S.ACTIVE, [
-        ("owner@jinwei.demo.odr.cn", "郑经理", MerchantMembership.Role.OWNER),
-    ]),
-    ("longcheng", "太原龙城家电有限公司", 3, "140105", S.APPLIED, [
-        ("owner@longcheng.demo.odr.cn", "王老板", MerchantMembership.Role.OWNER),
-    ]),
-    ("fenhe", "太原汾河服饰有限公司", 4, "140106", S.REJECTED, [
-        ("owner@fenhe.demo.odr.cn", "冯老板", MerchantMembership.Role.OWNER),
-    ]),
-    ("jinci", "太原晋祠旅游服务有限公司", 5, "140105", S.SUSPENDED, [
-        ("owner@jinci.demo.odr.cn", "陈经理", MerchantMembership.Role.OWNER),
-    ]),
-    ("shuangta", "太原双塔教育咨询有限公司", 6, "140105", S.EXITED, [
-        ("owner@shuangta.demo.odr.cn", "褚校长", MerchantMembership.Role.OWNER),
-    ]),
+    (
+        "acme",
+        "太原爱克美数码有限公司",
+        1,
+        "140105",
+        S.ACTIVE,
+        [
+            ("owner@acme.demo.odr.cn", "周店长", MerchantMembership.Role.OWNER),
+            ("agent@acme.demo.odr.cn", "吴客服", MerchantMembership.Role.AGENT),
+        ],
+    ),
+    (
+        "jinwei",
+        "太原晋味食品有限公司",
+        2,
+        "140106",
+        S.ACTIVE,
+        [
+            ("owner@jinwei.demo.odr.cn", "郑经理", MerchantMembership.Role.OWNER),
+        ],
+    ),
+    (
+        "longcheng",
+        "太原龙城家电有限公司",
+        3,
+        "140105",
+        S.APPLIED,
+        [
+            ("owner@longcheng.demo.odr.cn", "王老板", MerchantMembership.Role.OWNER),
+        ],
+    ),
+    (
+        "fenhe",
+        "太原汾河服饰有限公司",
+        4,
+        "140106",
+        S.REJECTED,
+        [
+            ("owner@fenhe.demo.odr.cn", "冯老板", MerchantMembership.Role.OWNER),
+        ],
+    ),
+    (
+        "jinci",
+        "太原晋祠旅游服务有限公司",
+        5,
+        "140105",
+        S.SUSPENDED,
+        [
+            ("owner@jinci.demo.odr.cn", "陈经理", MerchantMembership.Role.OWNER),
+        ],
+    ),
+    (
+        "shuangta",
+        "太原双塔教育咨询有限公司",
+        6,
+        "140105",
+        S.EXITED,
+        [
+            ("owner@shuangta.demo.odr.cn", "褚校长", MerchantMembership.Role.OWNER),
+        ],
+    ),
     ("liuxiang", "柳巷小吃店", 7, "140106", S.NOT_ONBOARDED, []),
 ]
 
@@ -183,8 +225,14 @@ class Command(BaseCommand):
 
         def refund(case, actor, at, amount="299.00", final=False):
             return s.offer_make(
-                case=case, actor=actor, remedy="refund", amount=amount, fulfil_by=fulfil_by,
-                text=f"退款{amount}元，三个工作日内原路退回。", is_final=final, now=at,
+                case=case,
+                actor=actor,
+                remedy="refund",
+                amount=amount,
+                fulfil_by=fulfil_by,
+                text=f"退款{amount}元，三个工作日内原路退回。",
+                is_final=final,
+                now=at,
             )
 
         def hours_ago(h: float):
@@ -192,47 +240,119 @@ class Command(BaseCommand):
 
         scripts = {
             "DEMO-01": (alice, acme, "蓝牙耳机无法开机", lambda c: None),
-            "DEMO-02": (alice, acme, "手机屏幕出现坏点", lambda c: (
-                s.case_post_message(case=c, actor=owner, body="您好，请提供购买凭证和照片。", now=hours_ago(20)),
-                s.case_post_message(case=c, actor=alice, body="已上传照片，请查收。", now=hours_ago(18)),
-                refund(c, owner, hours_ago(10), "1299.00"),
-            )),
-            "DEMO-03": (bob, acme, "平板电脑充电器发热", lambda c: (
-                s.case_acknowledge(case=c, actor=owner, now=hours_ago(40)),
-                s.case_decline(case=c, actor=owner, reason="已超过三包期限", now=hours_ago(30)),
-            )),
-            "DEMO-04": (bob, acme, "智能手表表带断裂", lambda c: (
-                refund(c, owner, hours_ago(40), "199.00"),
-                s.offer_accept(case=c, actor=bob, now=hours_ago(30)),
-            )),
-            "DEMO-05": (carol, liuxiang, "外卖食品变质", lambda c: (
-                s.case_post_message(case=c, actor=carol, body="附上聊天记录截图。", now=hours_ago(20)),
-            )),
-            "DEMO-06": (alice, liuxiang, "预付卡余额无法使用", lambda c: (
-                s.case_accept(case=c, actor=yingze_officer, now=hours_ago(30)),
-                s.case_post_message(case=c, actor=yingze_officer, body="请双方于本周五线上参加调解。", now=hours_ago(25)),
-                s.case_post_message(case=c, actor=yingze_officer, body="商户此前有类似投诉。", internal=True, now=hours_ago(24)),
-                s.referral_open(case=c, actor=yingze_officer, law="《消费者权益保护法》", now=hours_ago(20)),
-            )),
-            "DEMO-07": (carol, acme, "耳机配件缺失", lambda c: (
-                refund(c, owner, hours_ago(60), "59.00"),
-                s.offer_accept(case=c, actor=carol, now=hours_ago(50)),
-                s.agreement_mark_fulfilled(case=c, actor=owner, now=hours_ago(40)),
-                s.agreement_confirm(case=c, actor=carol, now=hours_ago(30)),
-                s.case_rate(case=c, actor=carol, rating=5, comment="处理及时", now=hours_ago(20)),
-            )),
-            "DEMO-08": (bob, jinwei, "月饼礼盒过期", lambda c: (
-                s.case_withdraw(case=c, actor=bob, reason="已与商家线下协商解决", now=hours_ago(10)),
-            )),
-            "DEMO-09": (carol, liuxiang, "多年前的消费纠纷", lambda c: (
-                s.case_reject_intake(case=c, actor=yingze_officer, reason_code="too_old", now=hours_ago(10)),
-            )),
-            "DEMO-10": (alice, jinwei, "网购干果短斤少两", lambda c: (
-                s.case_acknowledge(case=c, actor=jinwei_owner, now=hours_ago(30)),
-                refund(c, jinwei_owner, hours_ago(25), "30.00", final=True),
-                s.offer_reject(case=c, actor=alice, reason="金额不足以弥补损失", now=hours_ago(20)),
-                s.case_escalate(case=c, actor=alice, now=hours_ago(10)),
-            )),
+            "DEMO-02": (
+                alice,
+                acme,
+                "手机屏幕出现坏点",
+                lambda c: (
+                    s.case_post_message(
+                        case=c, actor=owner, body="您好，请提供购买凭证和照片。", now=hours_ago(20)
+                    ),
+                    s.case_post_message(
+                        case=c, actor=alice, body="已上传照片，请查收。", now=hours_ago(18)
+                    ),
+                    refund(c, owner, hours_ago(10), "1299.00"),
+                ),
+            ),
+            "DEMO-03": (
+                bob,
+                acme,
+                "平板电脑充电器发热",
+                lambda c: (
+                    s.case_acknowledge(case=c, actor=owner, now=hours_ago(40)),
+                    s.case_decline(case=c, actor=owner, reason="已超过三包期限", now=hours_ago(30)),
+                ),
+            ),
+            "DEMO-04": (
+                bob,
+                acme,
+                "智能手表表带断裂",
+                lambda c: (
+                    refund(c, owner, hours_ago(40), "199.00"),
+                    s.offer_accept(case=c, actor=bob, now=hours_ago(30)),
+                ),
+            ),
+            "DEMO-05": (
+                carol,
+                liuxiang,
+                "外卖食品变质",
+                lambda c: (
+                    s.case_post_message(
+                        case=c, actor=carol, body="附上聊天记录截图。", now=hours_ago(20)
+                    ),
+                ),
+            ),
+            "DEMO-06": (
+                alice,
+                liuxiang,
+                "预付卡余额无法使用",
+                lambda c: (
+                    s.case_accept(case=c, actor=yingze_officer, now=hours_ago(30)),
+                    s.case_post_message(
+                        case=c,
+                        actor=yingze_officer,
+                        body="请双方于本周五线上参加调解。",
+                        now=hours_ago(25),
+                    ),
+                    s.case_post_message(
+                        case=c,
+                        actor=yingze_officer,
+                        body="商户此前有类似投诉。",
+                        internal=True,
+                        now=hours_ago(24),
+                    ),
+                    s.referral_open(
+                        case=c, actor=yingze_officer, law="《消费者权益保护法》", now=hours_ago(20)
+                    ),
+                ),
+            ),
+            "DEMO-07": (
+                carol,
+                acme,
+                "耳机配件缺失",
+                lambda c: (
+                    refund(c, owner, hours_ago(60), "59.00"),
+                    s.offer_accept(case=c, actor=carol, now=hours_ago(50)),
+                    s.agreement_mark_fulfilled(case=c, actor=owner, now=hours_ago(40)),
+                    s.agreement_confirm(case=c, actor=carol, now=hours_ago(30)),
+                    s.case_rate(
+                        case=c, actor=carol, rating=5, comment="处理及时", now=hours_ago(20)
+                    ),
+                ),
+            ),
+            "DEMO-08": (
+                bob,
+                jinwei,
+                "月饼礼盒过期",
+                lambda c: (
+                    s.case_withdraw(
+                        case=c, actor=bob, reason="已与商家线下协商解决", now=hours_ago(10)
+                    ),
+                ),
+            ),
+            "DEMO-09": (
+                carol,
+                liuxiang,
+                "多年前的消费纠纷",
+                lambda c: (
+                    s.case_reject_intake(
+                        case=c, actor=yingze_officer, reason_code="too_old", now=hours_ago(10)
+                    ),
+                ),
+            ),
+            "DEMO-10": (
+                alice,
+                jinwei,
+                "网购干果短斤少两",
+                lambda c: (
+                    s.case_acknowledge(case=c, actor=jinwei_owner, now=hours_ago(30)),
+                    refund(c, jinwei_owner, hours_ago(25), "30.00", final=True),
+                    s.offer_reject(
+                        case=c, actor=alice, reason="金额不足以弥补损失", now=hours_ago(20)
+                    ),
+                    s.case_escalate(case=c, actor=alice, now=hours_ago(10)),
+                ),
+            ),
             "DEMO-11": (bob, longcheng, "冰箱不制冷", lambda c: None),
         }
         created = 0
@@ -240,11 +360,16 @@ class Command(BaseCommand):
             if Case.objects.filter(order_reference=reference).exists():
                 continue
             case = s.case_file(
-                consumer=consumer, merchant=merchant, subject=subject,
+                consumer=consumer,
+                merchant=merchant,
+                subject=subject,
                 facts=f"{subject}。购买后不久即出现问题，联系商家未果。",
-                claim="退货退款或维修", amount_claimed=Decimal("299.00"),
-                purchase_date=local_date(now) - timedelta(days=20), order_reference=reference,
-                consent_disclosure=True, now=hours_ago(72),
+                claim="退货退款或维修",
+                amount_claimed=Decimal("299.00"),
+                purchase_date=local_date(now) - timedelta(days=20),
+                order_reference=reference,
+                consent_disclosure=True,
+                now=hours_ago(72),
             )
             script(case)
             created += 1
