@@ -1,6 +1,6 @@
 """Benchmark the deadline sweep on PostgreSQL (figures in docs/benchmarks.md).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/odr_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/odr_bench ODR_DATA_DIR=/tmp/odr-bench \\
         .venv/bin/python bench/sweep_bench.py --cases 1000000 --due 20000
 
 Builds its own database (dropped and created again; its name must start with ``odr_bench``),
@@ -8,15 +8,16 @@ migrates it, loads ``--cases`` open cases in SQL (``INSERT … SELECT generate_s
 ``--due`` are ``negotiating`` cases whose settlement deadline has passed, plus ``--closed`` closed
 cases with nothing pending, and VACUUM ANALYZEs. Then it
 
-1. times a sweep with nothing due (``now`` just before the earliest ``next_action_at``),
-2. prints EXPLAIN (ANALYZE, BUFFERS) of the sweep's claiming query,
-3. times one full sweep at the real now, and
+1. times sweeps with nothing due (``now`` just before the earliest ``next_action_at``),
+2. prints EXPLAIN (ANALYZE, BUFFERS) of the "anything due?" query and of the claiming query,
+3. times a full sweep at the real now (``--repeat`` times, putting the due cases back between
+   runs), and
 4. checks with SQL that exactly the due cases moved to ``regulator_intake`` with one
    ``deadline_missed`` event each, and verifies their hash chains with ``ledger_verify``.
 
-``--workers 2`` adds a run of two concurrent sweeps over the same due cases (reset first), which
-must between them move every case exactly once. ``--profile`` runs the sweep under cProfile.
-``--reuse`` keeps a database loaded earlier and only resets its due cases.
+``--workers 2`` adds a run of two concurrent sweeps over the same due cases, which must between
+them move every case exactly once. ``--profile`` runs the first sweep under cProfile.
+``--reuse`` keeps a database loaded earlier and only puts its due cases back.
 """
 
 import argparse
@@ -43,6 +44,7 @@ import django  # noqa: E402
 django.setup()
 
 import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -71,8 +73,6 @@ def say(message: str) -> None:
 def recreate_database() -> None:
     """Drop and create the benchmark database, then migrate it."""
     name = connection.settings_dict["NAME"]
-    if not name.startswith("odr_bench"):
-        sys.exit(f"refusing to drop database {name!r}: its name must start with 'odr_bench'")
     url = urlparse(os.environ["DATABASE_URL"])
     admin_url = url._replace(path="/postgres").geturl()
     connections.close_all()
@@ -235,21 +235,36 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
     sql("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), max(id)) FROM cases_case")
 
 
-def load(cases: int, due: int, closed: int) -> datetime:
+def load(cases: int, due: int, closed: int) -> None:
+    """Load everything, building the case table's secondary indexes afterwards (as pg_restore
+    does): one sorted build per index is much faster than a million inserts into each."""
     now = timezone.now()
     started = time.perf_counter()
     sql("SET synchronous_commit = off")
+    sql("SET maintenance_work_mem = '256MB'")
     with transaction.atomic():
+        indexes = sql(
+            """
+            SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases_case'
+            AND indexname NOT IN (
+                SELECT conname FROM pg_constraint WHERE conrelid = 'cases_case'::regclass
+            )
+            """
+        )
+        for name, _ in indexes:
+            sql(f'DROP INDEX "{name}"')
         load_parties()
         load_due_cases(now, due)
         load_other_cases(now, due, cases, closed)
+    for _, definition in indexes:  # after the commit has run the deferred foreign-key checks
+        sql(definition)
+    sql("RESET synchronous_commit; RESET maintenance_work_mem")  # the sweeps run with defaults
     loaded = time.perf_counter()
     vacuum_analyze()
     say(
         f"loaded {cases:,} open + {closed:,} closed cases in {loaded - started:.1f} s, "
         f"VACUUM ANALYZE {time.perf_counter() - loaded:.1f} s"
     )
-    return now
 
 
 def reset_due_cases(due: int) -> None:
@@ -280,14 +295,23 @@ def time_idle_sweeps(repeat: int) -> dict:
     return {"now": now, "warm": warm, "cold": cold}
 
 
-def explain_claim(batch_size: int) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) the claiming query; rolled back, so the rows stay unlocked."""
+def explain(query) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) ``query``; rolled back, so rows it locks stay unlocked."""
     with transaction.atomic():
-        query = due_cases(timezone.now(), batch_size)
         statement, params = query.query.sql_with_params()
         lines = sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
         transaction.set_rollback(True)
-    return statement % tuple(repr(str(p)) for p in params) + "\n\n" + "\n".join(r[0] for r in lines)
+    shown = statement % tuple(f"'{p}'" for p in params)
+    return shown + "\n\n" + "\n".join(r[0] for r in lines)
+
+
+def explain_idle(now: datetime) -> str:
+    return explain(Case.objects.filter(next_action_at__lt=now).values("pk")[:1])
+
+
+def explain_claim(batch_size: int) -> str:
+    with transaction.atomic():  # select_for_update compiles only inside a transaction
+        return explain(due_cases(timezone.now(), batch_size))
 
 
 def _sweep_in_child(now: datetime, batch_size: int | None, queue) -> None:
@@ -321,6 +345,7 @@ def full_sweep(batch_size: int | None, workers: int, profile: bool) -> dict:
             profiler.disable()
         elapsed = time.perf_counter() - started
         result = {"now": now, "elapsed": elapsed, "cases": report.cases, "report": str(report)}
+        result["rate"] = report.cases / elapsed
         result["python_cpu"] = time.process_time() - cpu
         if db_cpu is not None:
             result["postgres_cpu"] = backend_cpu_seconds(backend) - db_cpu
@@ -348,6 +373,7 @@ def full_sweep(batch_size: int | None, workers: int, profile: bool) -> dict:
         "now": now,
         "elapsed": elapsed,
         "cases": sum(p[0] for p in parts),
+        "rate": sum(p[0] for p in parts) / elapsed,
         "report": "; ".join(f"{c} case(s) in {b} batch(es), {t:.2f} s" for c, b, t in parts),
     }
 
@@ -389,10 +415,10 @@ def verify(now: datetime, due: int) -> dict:
     return checks
 
 
-def print_sweep(title: str, result: dict, due: int) -> None:
-    rate = result["cases"] / result["elapsed"]
+def print_sweep(title: str, result: dict, due: int) -> bool:
+    """Print one sweep's figures and checks; return whether the checks passed."""
     say(f"\n{title}: {result['report']}")
-    say(f"  {result['cases']:,} cases in {result['elapsed']:.2f} s = {rate:,.0f} cases/s")
+    say(f"  {result['cases']:,} cases in {result['elapsed']:.2f} s = {result['rate']:,.0f} cases/s")
     for key in ("python_cpu", "postgres_cpu"):
         if key in result:
             say(f"  {key.replace('_', ' ')}: {result[key]:.2f} s")
@@ -402,6 +428,7 @@ def print_sweep(title: str, result: dict, due: int) -> None:
         say(f"  {key}: {value}")
     if not checks["ok"]:
         say("  VERIFICATION FAILED")
+    return checks["ok"]
 
 
 def main() -> None:
@@ -410,48 +437,68 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=20_000, help="open cases past due")
     parser.add_argument("--closed", type=int, default=100_000, help="closed cases, nothing due")
     parser.add_argument("--batch-size", type=int, default=None, help="default: settings")
-    parser.add_argument("--idle-repeat", type=int, default=25)
+    parser.add_argument("--repeat", type=int, default=3, help="full sweeps to time")
+    parser.add_argument("--idle-repeat", type=int, default=25, help="idle sweeps to time")
     parser.add_argument("--workers", type=int, default=1, help="also run N concurrent sweeps")
-    parser.add_argument("--profile", action="store_true", help="profile the full sweep")
+    parser.add_argument("--profile", action="store_true", help="profile the first full sweep")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
     args = parser.parse_args()
+    batch_size = args.batch_size or settings.ODR_SWEEP_BATCH_SIZE
 
-    say(f"database {connection.settings_dict['NAME']}, {os.cpu_count()} CPU(s)")
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("odr_bench"):
+        sys.exit(f"refusing to use database {name!r}: its name must start with 'odr_bench'")
+    say(f"database {name}, PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s)")
     if args.reuse:
         reset_due_cases(args.due)
     else:
         recreate_database()
         load(args.cases, args.due, args.closed)
+    counts = sql("SELECT status, count(*) FROM cases_case GROUP BY 1 ORDER BY 1")
+    say("cases by status: " + ", ".join(f"{s} {n:,}" for s, n in counts))
     say(
-        "cases by status: "
-        + ", ".join(
-            f"{s} {n:,}"
-            for s, n in sql("SELECT status, count(*) FROM cases_case GROUP BY 1 ORDER BY 1")
-        )
+        "cases_case: "
+        + scalar("SELECT pg_size_pretty(pg_table_size('cases_case'))")
+        + " table, "
+        + scalar("SELECT pg_size_pretty(pg_indexes_size('cases_case'))")
+        + " indexes; case_next_action_idx "
+        + scalar("SELECT pg_size_pretty(pg_relation_size('case_next_action_idx'))")
     )
 
     idle = time_idle_sweeps(args.idle_repeat)
+    idle_ms = {}
     for key in ("warm", "cold"):
         ms = sorted(t * 1000 for t in idle[key])
+        idle_ms[key] = statistics.median(ms)
         say(
             f"sweep with nothing due ({key} connection, {len(ms)} runs): median "
-            f"{statistics.median(ms):.2f} ms, max {ms[-1]:.2f} ms"
+            f"{idle_ms[key]:.2f} ms, max {ms[-1]:.2f} ms"
         )
-
-    from django.conf import settings
-
-    batch_size = args.batch_size or settings.ODR_SWEEP_BATCH_SIZE
+    say(f"\n'anything due?' query (nothing due):\n{explain_idle(idle['now'])}")
     say(f"\nclaiming query (batch size {batch_size}):\n{explain_claim(batch_size)}")
 
-    result = full_sweep(args.batch_size, 1, args.profile)
-    print_sweep("full sweep", result, args.due)
-    if "profile" in result:
-        say("\n" + result["profile"])
-
+    rates, ok = [], True
+    for run in range(args.repeat):
+        if run:
+            reset_due_cases(args.due)
+        result = full_sweep(args.batch_size, 1, args.profile and not run)
+        ok = print_sweep(f"full sweep {run + 1}", result, args.due) and ok
+        rates.append(result["rate"])
+        if "profile" in result:
+            say("\n" + result["profile"])
     if args.workers > 1:
         reset_due_cases(args.due)
         result = full_sweep(args.batch_size, args.workers, False)
-        print_sweep(f"{args.workers} concurrent sweeps", result, args.due)
+        ok = print_sweep(f"{args.workers} concurrent sweeps", result, args.due) and ok
+
+    say(
+        f"\nsummary: idle sweep median {idle_ms['warm']:.2f} ms (open connection), "
+        f"{idle_ms['cold']:.2f} ms (new connection); full sweep of {args.due:,} due cases "
+        f"among {args.cases:,} open: {', '.join(f'{r:,.0f}' for r in rates)} cases/s "
+        f"(median {statistics.median(rates):,.0f}); checks {'passed' if ok else 'FAILED'}"
+    )
+    if not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

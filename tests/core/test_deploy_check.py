@@ -5,7 +5,6 @@ import secrets
 import subprocess
 import sys
 
-import pytest
 from django.conf import settings
 
 PRODUCTION = {
@@ -40,10 +39,6 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="odr/settings.py falls back to a development SECRET_KEY that check --deploy accepts",
-)
 def test_deploy_check_fails_without_a_secret_key(tmp_path):
     without_key = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
 
