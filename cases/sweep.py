@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
 
 from core.calendar import WorkCalendar, load_calendar
@@ -162,9 +163,18 @@ def due_cases(now: datetime, batch_size: int, *, exclude: set[int] = frozenset()
     return due.order_by("next_action_at").select_for_update(skip_locked=True)[:batch_size]
 
 
-def _rows(objs: list, fields: list) -> list[list]:
-    db = transaction.get_connection()  # not the thread-local proxy: this runs for every value
-    return [[f.get_db_prep_save(getattr(obj, f.attname), db) for f in fields] for obj in objs]
+def _copy_rows(objs: list, fields: list) -> list[list]:
+    """Return the values of ``fields`` for COPY.
+
+    psycopg adapts strings, numbers, booleans and aware datetimes as they are; only JSON needs
+    Django's wrapper. (``get_db_prep_save`` on every value cost a tenth of the sweep.)
+    """
+    db = transaction.get_connection()
+    prepare = [(f.attname, isinstance(f, JSONField) and f.get_db_prep_save) for f in fields]
+    return [
+        [prep(getattr(obj, name), db) if prep else getattr(obj, name) for name, prep in prepare]
+        for obj in objs
+    ]
 
 
 def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
@@ -185,7 +195,7 @@ def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
             f"CREATE TEMPORARY TABLE swept_case AS SELECT {pk}, {columns} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY swept_case ({columns}, {pk}) FROM STDIN") as copy:
-            for row, case in zip(_rows(cases, fields), cases, strict=True):
+            for row, case in zip(_copy_rows(cases, fields), cases, strict=True):
                 copy.write_row([*row, case.pk])
         assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
         cursor.execute(
@@ -202,7 +212,7 @@ def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
             event.pk = event_id
         event_columns = ", ".join(quote(f.column) for f in [CaseEvent._meta.pk, *event_fields])
         with cursor.cursor.copy(f"COPY {quote(event_table)} ({event_columns}) FROM STDIN") as copy:
-            for row, event in zip(_rows(events, event_fields), events, strict=True):
+            for row, event in zip(_copy_rows(events, event_fields), events, strict=True):
                 copy.write_row([event.pk, *row])
 
 
