@@ -138,31 +138,48 @@ CASE_COLUMNS = """
     consumer_id, merchant_id, office_id
 """
 
-# One generated case per row of ``src`` (columns g, status, resolution, filed, due, next, closed).
+# The end of a WITH list whose last query, ``src2``, has the columns g, status, resolution, filed,
+# due, next, closed and reminders: one case per row, with the basis of its working-day deadline
+# as ``services`` records it.
 CASE_SELECT = f"""
+    , src AS (
+        SELECT *, CASE
+            WHEN status IN ('submitted', 'negotiating', 'regulator_intake', 'mediation')
+            THEN jsonb_build_object(
+                CASE status WHEN 'regulator_intake' THEN 'intake' WHEN 'mediation' THEN 'mediation'
+                            ELSE 'settle' END,
+                jsonb_build_object(
+                    'start', (filed AT TIME ZONE 'Asia/Shanghai')::date::text,
+                    'days', CASE status WHEN 'regulator_intake' THEN 7 WHEN 'mediation' THEN 45
+                                        ELSE 10 END,
+                    'unit', 'working_days'))
+            ELSE '{{}}'::jsonb END AS basis
+        FROM src2
+    )
     SELECT g, 'BN' || lpad(g::text, 10, '0'), status, resolution, 'web',
            'Leaking washing machine', %(facts)s, 'Replace the machine or refund 2,499 yuan',
            2499.00, (filed - interval '3 days')::date, 'ORD' || g, false, false,
-           CASE WHEN status = 'submitted' THEN due - interval '8 days' END, false,
+           CASE WHEN status = 'submitted' THEN next END, false,
            CASE WHEN status IN ('submitted', 'negotiating') THEN due END, false,
            CASE WHEN status = 'not_settled' THEN due END,
            NULL, CASE WHEN status = 'settled' THEN due END,
            CASE WHEN status = 'regulator_intake' THEN due END, false,
            CASE WHEN status = 'mediation' THEN due END, false,
-           NULL, '{{}}'::jsonb, next,
+           NULL, basis, next,
            CASE WHEN status NOT IN ('submitted', 'closed') THEN filed + interval '1 day' END,
-           false, false, '[]'::jsonb, NULL, '',
+           false, false, reminders, NULL, '',
            0, %(genesis)s, filed, closed, filed,
            1 + g %% {CONSUMERS}, 1 + g %% {MERCHANTS}, 2 + g %% {OFFICES - 1}
     FROM src
 """
 
 
-def load_due_cases(now: datetime, due: int) -> None:
-    """(Re)create cases 1..``due``: negotiating, settlement deadline passed, nothing recorded.
+def load_due_cases(now: datetime, due: int, reminders_sent: bool) -> None:
+    """(Re)create cases 1..``due``: negotiating, settlement deadline passed, no events yet.
 
-    Their reminders were never sent, so the sweep records them as skipped before escalating.
-    ``next_action_at`` is the earliest pending timer (the 3-working-day reminder) in the past.
+    Unless ``reminders_sent``, their reminders are still pending (``next_action_at`` is the
+    3-working-day reminder), so the sweep records both as skipped before escalating; with it, they
+    are marked sent (as the test suite does, without events) and only the escalation is left.
     """
     sql(
         "DELETE FROM cases_caseevent WHERE case_id <= %(due)s;"
@@ -172,17 +189,20 @@ def load_due_cases(now: datetime, due: int) -> None:
     sql(
         f"""
         INSERT INTO cases_case ({CASE_COLUMNS})
-        WITH src AS (
+        WITH src0 AS (
             SELECT g, 'negotiating' AS status, '' AS resolution,
                    %(now)s - interval '1 minute' * (1 + g %% 2880) AS due,
                    NULL::timestamptz AS closed
             FROM generate_series(1, %(due)s) g
         ), src2 AS (
-            SELECT *, due - interval '16 days' AS filed, due - interval '5 days' AS next FROM src
-        )
-        {CASE_SELECT.replace("FROM src", "FROM src2")}
+            SELECT *, due - interval '16 days' AS filed,
+                   CASE WHEN %(sent)s THEN due ELSE due - interval '5 days' END AS next,
+                   CASE WHEN %(sent)s THEN '["settle_3", "settle_1"]'::jsonb
+                        ELSE '[]'::jsonb END AS reminders
+            FROM src0
+        ){CASE_SELECT}
         """,
-        {"now": now, "due": due, "facts": FACTS, "genesis": GENESIS_HASH},
+        {"now": now, "due": due, "sent": reminders_sent, "facts": FACTS, "genesis": GENESIS_HASH},
     )
 
 
@@ -192,9 +212,9 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
     sql(
         f"""
         INSERT INTO cases_case ({CASE_COLUMNS})
-        WITH src0 AS (
+        WITH seed AS (
             SELECT g, random() AS r, random() AS s FROM generate_series(%(first)s, %(last)s) g
-        ), src AS (
+        ), src1 AS (
             SELECT g,
                    CASE WHEN g > %(open_last)s THEN 'closed'
                         WHEN r < 0.15 THEN 'submitted'
@@ -209,7 +229,7 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
                         ELSE '' END AS resolution,
                    %(now)s + interval '6 days' + interval '40 days' * s AS due,
                    %(now)s - interval '60 days' * s AS filed0
-            FROM src0
+            FROM seed
         ), src2 AS (
             SELECT g, status, resolution, due,
                    CASE WHEN status = 'closed' THEN filed0 - interval '90 days'
@@ -218,10 +238,10 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
                         WHEN status IN ('submitted', 'negotiating', 'regulator_intake')
                         THEN due - interval '5 days'
                         ELSE due END AS next,
-                   CASE WHEN status = 'closed' THEN filed0 - interval '40 days' END AS closed
-            FROM src
-        )
-        {CASE_SELECT.replace("FROM src", "FROM src2")}
+                   CASE WHEN status = 'closed' THEN filed0 - interval '40 days' END AS closed,
+                   '[]'::jsonb AS reminders
+            FROM src1
+        ){CASE_SELECT}
         """,
         {
             "now": now,
@@ -235,7 +255,7 @@ def load_other_cases(now: datetime, due: int, cases: int, closed: int) -> None:
     sql("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), max(id)) FROM cases_case")
 
 
-def load(cases: int, due: int, closed: int) -> None:
+def load(cases: int, due: int, closed: int, reminders_sent: bool) -> None:
     """Load everything, building the case table's secondary indexes afterwards (as pg_restore
     does): one sorted build per index is much faster than a million inserts into each."""
     now = timezone.now()
@@ -254,7 +274,7 @@ def load(cases: int, due: int, closed: int) -> None:
         for name, _ in indexes:
             sql(f'DROP INDEX "{name}"')
         load_parties()
-        load_due_cases(now, due)
+        load_due_cases(now, due, reminders_sent)
         load_other_cases(now, due, cases, closed)
     for _, definition in indexes:  # after the commit has run the deferred foreign-key checks
         sql(definition)
@@ -267,9 +287,9 @@ def load(cases: int, due: int, closed: int) -> None:
     )
 
 
-def reset_due_cases(due: int) -> None:
+def reset_due_cases(due: int, reminders_sent: bool) -> None:
     with transaction.atomic():
-        load_due_cases(timezone.now(), due)
+        load_due_cases(timezone.now(), due, reminders_sent)
     vacuum_analyze()
 
 
@@ -296,22 +316,24 @@ def time_idle_sweeps(repeat: int) -> dict:
 
 
 def explain(query) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) ``query``; rolled back, so rows it locks stay unlocked."""
+    """EXPLAIN (ANALYZE, BUFFERS) ``query`` (a ``sql.Query``); rolled back, so rows it locks stay
+    unlocked."""
     with transaction.atomic():
-        statement, params = query.query.sql_with_params()
+        statement, params = query.get_compiler(using=connection.alias).as_sql()
         lines = sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
         transaction.set_rollback(True)
-    shown = statement % tuple(f"'{p}'" for p in params)
+    shown = statement % tuple(p if isinstance(p, int) else f"'{p}'" for p in params)
     return shown + "\n\n" + "\n".join(r[0] for r in lines)
 
 
 def explain_idle(now: datetime) -> str:
-    return explain(Case.objects.filter(next_action_at__lt=now).values("pk")[:1])
+    """The sweep's first query, ``Case.objects.filter(next_action_at__lt=now).exists()``."""
+    return explain(Case.objects.filter(next_action_at__lt=now).query.exists())
 
 
 def explain_claim(batch_size: int) -> str:
     with transaction.atomic():  # select_for_update compiles only inside a transaction
-        return explain(due_cases(timezone.now(), batch_size))
+        return explain(due_cases(timezone.now(), batch_size).query)
 
 
 def _sweep_in_child(now: datetime, batch_size: int | None, queue) -> None:
@@ -442,18 +464,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="also run N concurrent sweeps")
     parser.add_argument("--profile", action="store_true", help="profile the first full sweep")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    parser.add_argument(
+        "--reminders-sent",
+        action="store_true",
+        help="due cases had their reminders already (only the escalation is left)",
+    )
     args = parser.parse_args()
     batch_size = args.batch_size or settings.ODR_SWEEP_BATCH_SIZE
 
     name = connection.settings_dict["NAME"]
     if not name.startswith("odr_bench"):
         sys.exit(f"refusing to use database {name!r}: its name must start with 'odr_bench'")
-    say(f"database {name}, PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s)")
+    version = connection.pg_version
+    say(
+        f"database {name}, PostgreSQL {version // 10000}.{version % 10000}, {os.cpu_count()} CPU(s)"
+    )
     if args.reuse:
-        reset_due_cases(args.due)
+        reset_due_cases(args.due, args.reminders_sent)
     else:
         recreate_database()
-        load(args.cases, args.due, args.closed)
+        load(args.cases, args.due, args.closed, args.reminders_sent)
     counts = sql("SELECT status, count(*) FROM cases_case GROUP BY 1 ORDER BY 1")
     say("cases by status: " + ", ".join(f"{s} {n:,}" for s, n in counts))
     say(
@@ -480,14 +510,14 @@ def main() -> None:
     rates, ok = [], True
     for run in range(args.repeat):
         if run:
-            reset_due_cases(args.due)
+            reset_due_cases(args.due, args.reminders_sent)
         result = full_sweep(args.batch_size, 1, args.profile and not run)
         ok = print_sweep(f"full sweep {run + 1}", result, args.due) and ok
         rates.append(result["rate"])
         if "profile" in result:
             say("\n" + result["profile"])
     if args.workers > 1:
-        reset_due_cases(args.due)
+        reset_due_cases(args.due, args.reminders_sent)
         result = full_sweep(args.batch_size, args.workers, False)
         ok = print_sweep(f"{args.workers} concurrent sweeps", result, args.due) and ok
 
