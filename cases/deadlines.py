@@ -54,6 +54,13 @@ def working_days_deadline(event_at: datetime, days: int, calendar: WorkCalendar)
 
 
 def working_days_deadline_from_date(start: date, days: int, calendar: WorkCalendar) -> Deadline:
+    key = ("working_days_deadline", start, days)
+    if key not in calendar.memo:
+        calendar.memo[key] = _working_days_deadline(start, days, calendar)
+    return calendar.memo[key]
+
+
+def _working_days_deadline(start: date, days: int, calendar: WorkCalendar) -> Deadline:
     end = add_working_days(start, days, calendar)
     span = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
     uncovered = sorted(calendar.years_not_covered(span))
@@ -96,12 +103,15 @@ def working_days_before(due_at: datetime, days: int, calendar: WorkCalendar) -> 
     That is the end of the ``days``-th working day before the deadline's own day: a reminder
     "3 working days before" fires when the last three working days begin.
     """
-    day, counted = local_date(due_at), 0
-    while counted < days:
-        day -= timedelta(days=1)
-        if calendar.is_workday(day):
-            counted += 1
-    return end_of_day(day)
+    key = ("working_days_before", due_at, days)
+    if key not in calendar.memo:
+        day, counted = local_date(due_at), 0
+        while counted < days:
+            day -= timedelta(days=1)
+            if calendar.is_workday(day):
+                counted += 1
+        calendar.memo[key] = end_of_day(day)
+    return calendar.memo[key]
 
 
 def working_days_left(now: datetime, due_at: datetime, calendar: WorkCalendar) -> int:

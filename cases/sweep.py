@@ -11,8 +11,7 @@ On PostgreSQL a batch is written back with COPY; docs/benchmarks.md has the figu
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from dataclasses import fields as dataclass_fields
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -225,27 +224,6 @@ def _save_batch(cases: list[Case], events: list[CaseEvent]) -> None:
         CaseEvent.objects.bulk_create(events)
 
 
-@dataclass(frozen=True)
-class _RememberingCalendar(WorkCalendar):
-    """The same calendar, remembering each day's answer for the length of one sweep.
-
-    ``chinese_calendar.is_workday`` takes min() and max() over its whole holiday table on every
-    call (to check the year), and a sweep asks about the same few weeks of days for every case.
-    """
-
-    answers: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def of(cls, calendar: WorkCalendar) -> "_RememberingCalendar":
-        return cls(**{f.name: getattr(calendar, f.name) for f in dataclass_fields(WorkCalendar)})
-
-    def is_workday(self, day: date) -> bool:
-        answer = self.answers.get(day)
-        if answer is None:
-            answer = self.answers[day] = super().is_workday(day)
-        return answer
-
-
 def _sweep_batch(
     now: datetime,
     policy: DeadlinePolicy,
@@ -285,7 +263,7 @@ def sweep_deadlines(now: datetime | None = None, *, batch_size: int | None = Non
     report = SweepReport()
     if not Case.objects.filter(next_action_at__lt=now).exists():
         return report
-    policy, calendar = DeadlinePolicy.current(), _RememberingCalendar.of(load_calendar())
+    policy, calendar = DeadlinePolicy.current(), load_calendar()
     while _sweep_batch(now, policy, calendar, batch_size, report):
         pass
     if report.cases:

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+_PACKAGE_HOLIDAYS = chinese_calendar.holidays
+_PACKAGE_WORKDAYS = chinese_calendar.workdays
 _PACKAGE_YEARS = frozenset(
     range(
         min(chinese_calendar.holidays).year,
@@ -29,6 +31,9 @@ class WorkCalendar:
     overrides: Mapping[date, bool] = field(default_factory=dict)
     published_years: frozenset[int] = frozenset()
     package_years: frozenset[int] = _PACKAGE_YEARS
+    # Results of deadline arithmetic over this calendar (see cases.deadlines): a sweep computes
+    # the same few deadlines for thousands of cases.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def is_covered(self, year: int) -> bool:
         """Return whether the official arrangement of ``year`` is known."""
@@ -38,7 +43,9 @@ class WorkCalendar:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in self.package_years:
-            return chinese_calendar.is_workday(day)
+            # The package's own is_workday validates the year by scanning its tables on every
+            # call; the lookup itself is two dict probes.
+            return day in _PACKAGE_WORKDAYS or (day.weekday() < 5 and day not in _PACKAGE_HOLIDAYS)
         return day.weekday() < 5
 
     def is_makeup_workday(self, day: date) -> bool:
