@@ -212,7 +212,11 @@ def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
             event.pk = event_id
         event_columns = ", ".join(quote(f.column) for f in [CaseEvent._meta.pk, *event_fields])
         with cursor.cursor.copy(f"COPY {quote(event_table)} ({event_columns}) FROM STDIN") as copy:
-            for row, event in zip(_copy_rows(events, event_fields), events, strict=True):
+            # An event's data was already encoded once, for its hash: COPY takes that text.
+            data_at = event_fields.index(CaseEvent._meta.get_field("data"))
+            plain = [f for f in event_fields if f.name != "data"]
+            for row, event in zip(_copy_rows(events, plain), events, strict=True):
+                row.insert(data_at, event.data_json)
                 copy.write_row([event.pk, *row])
 
 
