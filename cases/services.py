@@ -7,6 +7,7 @@ it, and makes its change through ``Op``: ``Op.transition`` is the one function t
 ``Case.status``; ``Op.record`` the one that appends to the event chain.
 """
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,13 @@ from core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from core.regions import region_contains
 from regulators.models import Office
 
-from .deadlines import Deadline, calendar_days_deadline, local_date, working_days_deadline
+from .deadlines import (
+    Deadline,
+    calendar_days_deadline,
+    local_date,
+    working_days_deadline,
+    working_days_deadline_from_date,
+)
 from .ledger import event_append
 from .models import (
     TRANSITIONS,
@@ -336,8 +343,6 @@ def case_post_message(
 
 
 def _sha256(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -732,8 +737,6 @@ def referral_extend(*, case: Case, actor, reason: str, now: datetime | None = No
     reason = _required_text(reason, "reason", _("Say why more time is needed."))
     with _acting(case, actor, Action.EXTEND_REFERRAL, now) as op:
         referral = _open_referral(op)
-        from .deadlines import working_days_deadline_from_date
-
         deadline = working_days_deadline_from_date(
             local_date(referral.decide_due_at),
             op.policy.referral_extension_working_days,
