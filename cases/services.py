@@ -472,11 +472,11 @@ def offer_reject(*, case: Case, actor, reason: str, now: datetime | None = None)
         offer.decided_at = op.now
         offer.save()
         op.set_deadline("offer", None)
-        op.record(E.OFFER_REJECTED, {"offer": offer.pk, "party": op.party}, notify=True)
+        data = {"offer": offer.pk, "party": op.party, "final": offer.is_final}
         if offer.is_final and op.case.status == Status.NEGOTIATING:
-            op.transition(
-                Status.NOT_SETTLED, E.OFFER_REJECTED, data={"offer": offer.pk, "final": True}
-            )
+            op.transition(Status.NOT_SETTLED, E.OFFER_REJECTED, data=data)
+        else:
+            op.record(E.OFFER_REJECTED, data, notify=True)
     return offer
 
 

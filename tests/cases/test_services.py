@@ -127,6 +127,8 @@ class TestNegotiation:
         services.offer_reject(case=case, actor=alice, reason="金额太低", now=at(2026, 3, 4, 9))
         assert case.status == Status.NOT_SETTLED
         assert case.choice_due_at == at(2026, 3, 19, 23, 59, 59)  # 15 calendar days
+        assert event_types(case)[-1] == E.OFFER_REJECTED
+        assert event_types(case).count(E.OFFER_REJECTED) == 1
 
     def test_rejecting_an_ordinary_offer_keeps_negotiating(self, file_case, alice, mallory):
         case = file_case()
