@@ -75,8 +75,6 @@ TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
     Status.CLOSED: frozenset(),
 }
 
-OPEN_STATUSES = frozenset(s for s in Status if s != Status.CLOSED)
-
 
 class Channel(models.TextChoices):
     WEB = "web", _("website")
@@ -313,10 +311,6 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != Status.CLOSED
 
     def open_offer(self) -> "Offer | None":
         return self.offers.filter(status=Offer.Status.OPEN).first()

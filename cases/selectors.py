@@ -3,8 +3,6 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.roles import consumer_profile, merchant_membership, regulator_membership
-
 from .models import Case, CaseEvent, Message
 from .rules import Party, case_party
 
@@ -22,16 +20,6 @@ def case_list_for_office(office) -> QuerySet[Case]:
     return Case.objects.filter(office__path__startswith=office.path).select_related(
         "merchant", "office"
     )
-
-
-def case_list_for_user(user) -> QuerySet[Case]:
-    if staff := regulator_membership(user):
-        return case_list_for_office(staff.office)
-    if membership := merchant_membership(user):
-        return case_list_for_merchant(membership.merchant)
-    if consumer_profile(user):
-        return case_list_for_consumer(user)
-    return Case.objects.none()
 
 
 def case_get_for_user(user, number: str) -> tuple[Case, Party]:

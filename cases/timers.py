@@ -52,12 +52,6 @@ def deadlines_on_entry(
     return {}
 
 
-def settle_deadline_without_filing(
-    now: datetime, policy: DeadlinePolicy, calendar: WorkCalendar
-) -> Deadline:
-    return working_days_deadline(now, policy.settle_working_days, calendar)
-
-
 @dataclass(frozen=True, order=True)
 class Timer:
     at: datetime

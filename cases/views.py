@@ -9,23 +9,13 @@ from .deadlines import working_days_left
 from .forms import TrackForm
 from .rules import case_available_actions
 from .selectors import case_get_for_tracking, case_get_for_user, case_thread_for
-
-DEADLINE_FIELDS = (
-    "acknowledge",
-    "settle",
-    "choice",
-    "offer",
-    "confirm",
-    "intake",
-    "mediation",
-    "rating",
-)
+from .timers import LIVE_IN, WORKING_DAY_DEADLINES
 
 
 def _deadlines(case) -> list[dict]:
     now, calendar = timezone.now(), load_calendar()
     shown = []
-    for key in DEADLINE_FIELDS:
+    for key in LIVE_IN:
         due = getattr(case, f"{key}_due_at")
         if due is None:
             continue
@@ -34,7 +24,9 @@ def _deadlines(case) -> list[dict]:
                 "key": key,
                 "due_at": due,
                 "provisional": getattr(case, f"{key}_due_provisional", False),
-                "working_days_left": working_days_left(now, due, calendar),
+                "working_days_left": working_days_left(now, due, calendar)
+                if key in WORKING_DAY_DEADLINES
+                else None,
                 "overdue": now > due,
             }
         )

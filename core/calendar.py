@@ -12,7 +12,7 @@ deadline functions.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import chinese_calendar
 
@@ -69,7 +69,3 @@ def load_calendar() -> WorkCalendar:
         CalendarYear.objects.filter(published=True).values_list("year", flat=True)
     )
     return WorkCalendar(overrides=overrides, published_years=published)
-
-
-def next_day(day: date) -> date:
-    return day + timedelta(days=1)

@@ -20,6 +20,19 @@ from tests.conftest import at
 E = CaseEvent.Type
 
 
+def refund_offer(case, merchant_staff):
+    """Offer a 10-yuan refund on Tue 2026-03-03 09:00 (answer by Tue 03-10 23:59:59)."""
+    return services.offer_make(
+        case=case,
+        actor=merchant_staff,
+        remedy="refund",
+        amount="10",
+        fulfil_by=date(2026, 3, 20),
+        text="退10元",
+        now=at(2026, 3, 3, 9),
+    )
+
+
 def types(case) -> list[str]:
     return list(case.events.order_by("seq").values_list("type", flat=True))
 
@@ -70,15 +83,7 @@ def test_merchant_is_reminded_3_and_1_working_days_before_settlement(file_case, 
 
 def test_offer_lapses_after_seven_days(file_case, mallory, alice):
     case = file_case()
-    offer = services.offer_make(
-        case=case,
-        actor=mallory,
-        remedy="refund",
-        amount="10",
-        fulfil_by=date(2026, 3, 20),
-        text="退10元",
-        now=at(2026, 3, 3, 9),
-    )
+    offer = refund_offer(case, mallory)
     sweep_deadlines(at(2026, 3, 11, 0, 0, 1))
     offer.refresh_from_db()
     assert offer.status == Offer.Status.LAPSED
@@ -93,15 +98,7 @@ def test_accepting_after_the_offer_lapsed_is_refused_even_before_the_sweep(
     from core.errors import PermissionDenied
 
     case = file_case()
-    services.offer_make(
-        case=case,
-        actor=mallory,
-        remedy="refund",
-        amount="10",
-        fulfil_by=date(2026, 3, 20),
-        text="退10元",
-        now=at(2026, 3, 3, 9),
-    )
+    refund_offer(case, mallory)
     with pytest.raises(PermissionDenied):
         services.offer_accept(case=case, actor=alice, now=at(2026, 3, 11, 8))
     case.refresh_from_db()
@@ -124,15 +121,7 @@ def test_not_settled_window_closes_the_case(file_case, mallory):
 
 def test_unconfirmed_fulfilment_is_presumed_after_seven_days(file_case, mallory, alice):
     case = file_case()
-    services.offer_make(
-        case=case,
-        actor=mallory,
-        remedy="refund",
-        amount="10",
-        fulfil_by=date(2026, 3, 20),
-        text="退10元",
-        now=at(2026, 3, 3, 9),
-    )
+    refund_offer(case, mallory)
     services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 10))
     services.agreement_mark_fulfilled(case=case, actor=mallory, now=at(2026, 3, 5, 10))
     sweep_deadlines(at(2026, 3, 13, 0, 0, 1))
