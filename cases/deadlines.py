@@ -89,6 +89,12 @@ def calendar_days_deadline(event_at: datetime, days: int) -> Deadline:
     return Deadline(end_of_day(end), False, explanation)
 
 
+def date_deadline(day: date) -> Deadline:
+    """Return the deadline at the end of a given date (e.g. an agreement's fulfil-by date)."""
+    explanation = {"start": day.isoformat(), "days": 0, "unit": "date", "end": day.isoformat()}
+    return Deadline(end_of_day(day), False, explanation)
+
+
 def deadline_from_basis(basis: dict, calendar: WorkCalendar) -> Deadline:
     """Compute a deadline again from what it was computed from (see ``Deadline.basis``)."""
     start = date.fromisoformat(basis["start"])

@@ -1,12 +1,17 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+
+
+def default_settle_reminders() -> list[int]:
+    return [3, 1]
 
 
 class Status(models.TextChoices):
@@ -123,8 +128,9 @@ class DeadlinePolicy(models.Model):
     )
     settle_reminder_working_days = models.JSONField(
         _("remind the merchant this many working days before the settlement deadline"),
-        default=list,
+        default=default_settle_reminders,
         blank=True,
+        help_text=_("A list of whole numbers, e.g. [3, 1]."),
     )
     not_settled_choice_days = models.PositiveSmallIntegerField(
         _("consumer chooses after no settlement within (calendar days)"), default=15
@@ -160,11 +166,38 @@ class DeadlinePolicy(models.Model):
     def __str__(self) -> str:
         return str(_("Deadline policy"))
 
+    def clean(self) -> None:
+        reminders = self.settle_reminder_working_days
+        if not isinstance(reminders, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d < self.settle_working_days
+            for d in reminders
+        ):
+            raise ValidationError(
+                {
+                    "settle_reminder_working_days": _(
+                        "Enter a list of whole numbers of working days, each at least 1 and "
+                        "less than the settlement period, e.g. [3, 1]."
+                    )
+                }
+            )
+        if len(set(reminders)) != len(reminders):
+            raise ValidationError(
+                {"settle_reminder_working_days": _("Each reminder day may appear only once.")}
+            )
+        if self.intake_reminder_working_days >= self.intake_working_days:
+            raise ValidationError(
+                {
+                    "intake_reminder_working_days": _(
+                        "The reminder must come before the acceptance deadline."
+                    )
+                }
+            )
+
     @classmethod
     def current(cls) -> "DeadlinePolicy":
         policy = cls.objects.order_by("pk").first()
         if policy is None:
-            policy = cls.objects.create(settle_reminder_working_days=[3, 1])
+            policy = cls.objects.create()
         return policy
 
 
@@ -242,6 +275,7 @@ class Case(models.Model):
     settle_due_provisional = models.BooleanField(default=False)
     choice_due_at = models.DateTimeField(null=True, blank=True)
     offer_due_at = models.DateTimeField(null=True, blank=True)
+    fulfil_due_at = models.DateTimeField(null=True, blank=True)
     confirm_due_at = models.DateTimeField(null=True, blank=True)
     intake_due_at = models.DateTimeField(null=True, blank=True)
     intake_due_provisional = models.BooleanField(default=False)
@@ -256,6 +290,7 @@ class Case(models.Model):
     # Things the sweep does once.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_late = models.BooleanField(default=False)
+    fulfilment_overdue = models.BooleanField(default=False)
     intake_overdue = models.BooleanField(default=False)
     reminders_sent = models.JSONField(default=list, blank=True)
 
@@ -351,6 +386,7 @@ class CaseEvent(models.Model):
         MEDIATION_TERMINATED = "mediation_terminated", _("mediation terminated")
         MEDIATION_EXPIRED = "mediation_expired", _("mediation deadline passed")
         FULFILMENT_MARKED = "fulfilment_marked", _("merchant marked the agreement fulfilled")
+        FULFILMENT_OVERDUE = "fulfilment_overdue", _("fulfilment date passed without fulfilment")
         FULFILMENT_CONFIRMED = "fulfilment_confirmed", _("consumer confirmed fulfilment")
         FULFILMENT_PRESUMED = "fulfilment_presumed", _("fulfilment presumed confirmed")
         BREACH_REPORTED = "breach_reported", _("consumer reported non-fulfilment")
@@ -577,3 +613,21 @@ class CallbackVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """One email about one event to one person: the outbox that makes each go out once."""
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "user"], name="one_notification_per_event_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.user_id}"

@@ -4,14 +4,15 @@ Called by the ``notify_events`` task after the transaction that recorded the eve
 """
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import User
 from regulators.models import RegulatorMembership
 
-from .models import CaseEvent
+from .models import CaseEvent, Notification
 
 E = CaseEvent.Type
 
@@ -37,6 +38,7 @@ AUDIENCE: dict[str, set[str]] = {
     E.MEDIATION_EXPIRED: {CONSUMER, MERCHANT},
     E.FULFILMENT_MARKED: {CONSUMER},
     E.FULFILMENT_PRESUMED: {CONSUMER, MERCHANT},
+    E.FULFILMENT_OVERDUE: {CONSUMER, MERCHANT},
     E.FULFILMENT_CONFIRMED: {MERCHANT},
     E.BREACH_REPORTED: {MERCHANT, OFFICE},
     E.CHOICE_WINDOW_EXPIRED: {CONSUMER},
@@ -70,16 +72,29 @@ def _recipients(event: CaseEvent) -> list[User]:
 
 
 def notify_events(event_ids: list[int]) -> int:
-    """Email everyone who should hear of these events; return how many emails were sent."""
+    """Email everyone who should hear of these events; return how many emails were sent.
+
+    Each (event, person) email goes out once: the Notification row is locked while its email is
+    sent and marked sent in the same transaction, so a retried task or a duplicated message
+    skips what already went out.
+    """
     events = CaseEvent.objects.filter(pk__in=event_ids, internal=False).select_related(
         "case__consumer", "case__merchant", "case__office"
     )
-    messages = []
+    sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         for event in events:
             context = {"event": event, "case": event.case}
             subject = render_to_string("cases/email/event_subject.txt", context).strip()
             body = render_to_string("cases/email/event_body.txt", context)
             for user in _recipients(event):
-                messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+                Notification.objects.get_or_create(event=event, user=user)
+                with transaction.atomic():
+                    note = Notification.objects.select_for_update().get(event=event, user=user)
+                    if note.sent_at is not None:
+                        continue
+                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+                    note.sent_at = timezone.now()
+                    note.save(update_fields=["sent_at"])
+                    sent += 1
+    return sent

@@ -25,7 +25,8 @@ def deadlines_recompute_provisional(now=None) -> int:
     now = now or timezone.now()
     calendar, policy = load_calendar(), DeadlinePolicy.current()
     changed = 0
-    for case_id in Case.objects.filter(PROVISIONAL).values_list("pk", flat=True).iterator():
+    provisional = Case.objects.filter(PROVISIONAL).order_by("pk").values_list("pk", flat=True)
+    for case_id in provisional.iterator():
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case_id)
             op = Op(case, now, policy, calendar)
@@ -37,6 +38,11 @@ def deadlines_recompute_provisional(now=None) -> int:
                 if deadline.provisional:
                     continue  # that year's calendar is still not known
                 old = getattr(case, f"{key}_due_at")
+                if deadline.due_at == old:
+                    # Same instant, now official: drop the mark without a new event.
+                    setattr(case, f"{key}_due_provisional", False)
+                    case.save(update_fields=[f"{key}_due_provisional"])
+                    continue
                 explained = op.set_deadline(key, deadline)
                 op.record(
                     CaseEvent.Type.DEADLINE_RECOMPUTED,

@@ -112,7 +112,12 @@ def case_available_actions(
         elif status == Status.NOT_SETTLED:
             actions |= {Action.ESCALATE, Action.CLOSE}
         elif status == Status.SETTLED:
-            actions |= {Action.CONFIRM_FULFILMENT, Action.REPORT_BREACH}
+            actions.add(Action.CONFIRM_FULFILMENT)
+            # Non-fulfilment can be reported once the merchant claims fulfilment or the
+            # fulfil-by date has passed (the sweep flags it), not before.
+            agreement = case.current_agreement()
+            if case.fulfilment_overdue or (agreement and agreement.fulfilled_marked_at):
+                actions.add(Action.REPORT_BREACH)
         elif (
             status == Status.CLOSED
             and case.rating is None
@@ -126,7 +131,8 @@ def case_available_actions(
             actions.add(Action.ACKNOWLEDGE)
         if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION):
             actions.add(Action.POST_MESSAGE)
-            if no_open_offer:
+            # In mediation the proposals are the mediator's; the merchant answers them.
+            if no_open_offer and status != Status.MEDIATION:
                 actions.add(Action.MAKE_OFFER)
             if _offer_waits_for(offer, party):
                 actions |= {Action.ACCEPT_OFFER, Action.REJECT_OFFER}

@@ -27,6 +27,7 @@ from regulators.models import Office
 from .deadlines import (
     Deadline,
     calendar_days_deadline,
+    date_deadline,
     local_date,
     working_days_deadline,
     working_days_deadline_from_date,
@@ -102,12 +103,14 @@ class Op:
         *,
         resolution: str = "",
         data: dict | None = None,
+        deadlines: dict[str, Deadline] | None = None,
         notify: bool = True,
     ) -> CaseEvent:
         """Move the case to ``to`` — the only place that writes ``Case.status``.
 
         Checks the transition table, clears the deadlines the new status does not live with,
-        starts the ones it begins, withdraws an offer left open, and records the event.
+        starts the ones it begins (plus ``deadlines`` the caller knows, such as an agreement's
+        fulfil-by date), withdraws an offer left open, and records the event.
         """
         case = self.case
         old = case.status
@@ -131,10 +134,12 @@ class Op:
             if to not in live_in:
                 self.set_deadline(key, None)
         explained = {}
-        for key, deadline in deadlines_on_entry(to, self.now, self.policy, self.calendar).items():
+        starting = deadlines_on_entry(to, self.now, self.policy, self.calendar)
+        for key, deadline in {**starting, **(deadlines or {})}.items():
             explained[key] = self.set_deadline(key, deadline)
         if explained:
             data["deadlines"] = explained
+        case.fulfilment_overdue = False
         if to == Status.REGULATOR_INTAKE:
             case.intake_overdue = False
             case.reminders_sent = [k for k in case.reminders_sent if not k.startswith("intake")]
@@ -157,7 +162,8 @@ def _notify_on_commit(events: list[CaseEvent]) -> None:
         from .tasks import notify_events
 
         ids = [e.pk for e in events]
-        transaction.on_commit(lambda: notify_events.delay(ids))
+        # robust: the change is committed; a broker outage must not turn it into an error.
+        transaction.on_commit(lambda: notify_events.delay(ids), robust=True)
 
 
 def _context(now: datetime | None) -> tuple[datetime, DeadlinePolicy, WorkCalendar]:
@@ -280,9 +286,19 @@ def case_file(
             E.FILED,
             {
                 "to": initial,
+                "consumer": consumer.pk,
+                "merchant": merchant.pk,
                 "office": office.pk,
                 "channel": channel,
                 "merchant_odr_status": merchant.odr_status,
+                "subject_sha256": _sha256(subject),
+                "facts_sha256": _sha256(facts),
+                "claim_sha256": _sha256(claim),
+                "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
+                "purchase_date": purchase_date.isoformat() if purchase_date else None,
+                "order_reference": case.order_reference,
+                "consent_disclosure": consent_disclosure,
+                "consent_contact": consent_contact,
                 "deadlines": explained,
             },
             notify=True,
@@ -441,9 +457,22 @@ def offer_accept(*, case: Case, actor, now: datetime | None = None) -> Offer:
         op.transition(
             Status.SETTLED,
             E.MEDIATION_CONCLUDED if mediated else E.OFFER_ACCEPTED,
-            data={**data, "agreement": agreement.pk, "amount": str(agreement.amount)},
+            data={**data, **_agreement_facts(agreement)},
+            deadlines={"fulfil": date_deadline(agreement.fulfil_by)},
         )
     return offer
+
+
+def _agreement_facts(agreement: Agreement) -> dict:
+    """What the event chain records of an agreement (its terms by digest)."""
+    return {
+        "agreement": agreement.pk,
+        "kind": agreement.kind,
+        "remedy": agreement.remedy,
+        "amount": str(agreement.amount),
+        "fulfil_by": agreement.fulfil_by.isoformat(),
+        "terms_sha256": _sha256(agreement.text),
+    }
 
 
 def _agreement_create(op: Op, *, offer, remedy, amount, fulfil_by, text) -> Agreement:
@@ -472,7 +501,12 @@ def offer_reject(*, case: Case, actor, reason: str, now: datetime | None = None)
         offer.decided_at = op.now
         offer.save()
         op.set_deadline("offer", None)
-        data = {"offer": offer.pk, "party": op.party, "final": offer.is_final}
+        data = {
+            "offer": offer.pk,
+            "party": op.party,
+            "final": offer.is_final,
+            "reason_sha256": _sha256(reason),
+        }
         if offer.is_final and op.case.status == Status.NEGOTIATING:
             op.transition(Status.NOT_SETTLED, E.OFFER_REJECTED, data=data)
         else:
@@ -585,13 +619,18 @@ def mediation_conclude(
     if remedy not in Offer.Remedy.values:
         raise ValidationFailed(_("Choose a remedy."), field="remedy")
     with _acting(case, actor, Action.CONCLUDE_MEDIATION, now) as op:
+        if fulfil_by is None or fulfil_by < local_date(op.now):
+            raise ValidationFailed(
+                _("The fulfilment date must be today or later."), field="fulfil_by"
+            )
         agreement = _agreement_create(
             op, offer=None, remedy=remedy, amount=amount, fulfil_by=fulfil_by, text=text
         )
         op.transition(
             Status.SETTLED,
             E.MEDIATION_CONCLUDED,
-            data={"agreement": agreement.pk, "amount": str(amount), "terms_sha256": _sha256(text)},
+            data={**_agreement_facts(agreement), "signed_by_both_parties": True},
+            deadlines={"fulfil": date_deadline(fulfil_by)},
         )
     return agreement
 
@@ -629,12 +668,17 @@ def agreement_mark_fulfilled(
         agreement = _agreement(op)
         agreement.fulfilled_marked_at = op.now
         agreement.save(update_fields=["fulfilled_marked_at"])
+        op.set_deadline("fulfil", None)
         explained = op.set_deadline(
             "confirm", calendar_days_deadline(op.now, op.policy.confirm_days)
         )
         op.record(
             E.FULFILMENT_MARKED,
-            {"agreement": agreement.pk, "note": note.strip(), "deadlines": {"confirm": explained}},
+            {
+                "agreement": agreement.pk,
+                "note_sha256": _sha256(note.strip()),
+                "deadlines": {"confirm": explained},
+            },
             notify=True,
         )
     return agreement
@@ -667,7 +711,7 @@ def agreement_report_breach(
         agreement = _agreement(op)
         agreement.breach_reported_at = op.now
         agreement.save(update_fields=["breach_reported_at"])
-        data = {"agreement": agreement.pk, "description": description}
+        data = {"agreement": agreement.pk, "description_sha256": _sha256(description)}
         if agreement.kind == Agreement.Kind.NEGOTIATED:
             op.transition(Status.REGULATOR_INTAKE, E.BREACH_REPORTED, data=data)
         else:
@@ -690,7 +734,7 @@ def case_rate(
         op.case.rating = rating
         op.case.rating_comment = (comment or "").strip()
         op.set_deadline("rating", None)
-        op.record(E.RATED, {"rating": rating})
+        op.record(E.RATED, {"rating": rating, "comment_sha256": _sha256(op.case.rating_comment)})
     return case
 
 
@@ -778,6 +822,7 @@ def referral_decide(
                 "referral": referral.pk,
                 "outcome": outcome,
                 "on_time": op.now <= referral.decide_due_at,
+                "note_sha256": _sha256(referral.decision_note),
             },
             internal=True,
         )
@@ -797,7 +842,9 @@ def callback_record(
             created_at=op.now,
         )
         op.record(
-            E.CALLBACK_RECORDED, {"callback": visit.pk, "satisfied": satisfied}, internal=True
+            E.CALLBACK_RECORDED,
+            {"callback": visit.pk, "satisfied": satisfied, "note_sha256": _sha256(visit.note)},
+            internal=True,
         )
     return visit
 

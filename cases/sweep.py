@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core.calendar import WorkCalendar, load_calendar
 
+from .deadlines import calendar_days_deadline
 from .models import Agreement, Case, CaseEvent, DeadlinePolicy, Offer, Resolution, Status
 from .timers import Timer, pending_timers
 
@@ -37,6 +38,7 @@ SWEPT_FIELDS = [
     "settle_due_provisional",
     "choice_due_at",
     "offer_due_at",
+    "fulfil_due_at",
     "confirm_due_at",
     "intake_due_at",
     "intake_due_provisional",
@@ -46,6 +48,7 @@ SWEPT_FIELDS = [
     "deadline_basis",
     "next_action_at",
     "acknowledge_late",
+    "fulfilment_overdue",
     "intake_overdue",
     "reminders_sent",
     "last_event_seq",
@@ -95,6 +98,20 @@ def _do(op, timer: Timer) -> str:
     if kind == "choice":
         op.transition(Status.CLOSED, E.CHOICE_WINDOW_EXPIRED, resolution=Resolution.NOT_SETTLED)
         return "closed_not_settled"
+    if kind == "fulfil":
+        # The merchant did not say the agreement is fulfilled by its date: the consumer now has
+        # the confirmation window to confirm or report non-fulfilment, so the case cannot stay
+        # open for ever.
+        case.fulfilment_overdue = True
+        explained = op.set_deadline(
+            "confirm", calendar_days_deadline(op.now, op.policy.confirm_days)
+        )
+        op.record(
+            E.FULFILMENT_OVERDUE,
+            {"due_at": case.fulfil_due_at.isoformat(), "deadlines": {"confirm": explained}},
+            notify=True,
+        )
+        return "fulfilment_overdue"
     if kind == "confirm":
         agreement = case.agreements.order_by("-created_at", "-pk").first()
         if agreement is not None:
@@ -152,7 +169,8 @@ class SweepReport:
 
     def __str__(self) -> str:
         details = ", ".join(f"{k} {v}" for k, v in sorted(self.actions.items())) or "nothing due"
-        return f"{self.cases} case(s) in {self.batches} batch(es): {details}"
+        stuck = f"; {len(self.stuck)} case(s) set aside, see the log" if self.stuck else ""
+        return f"{self.cases} case(s) in {self.batches} batch(es): {details}{stuck}"
 
 
 def due_cases(now: datetime, batch_size: int, *, exclude: set[int] = frozenset()):
@@ -235,26 +253,42 @@ def _sweep_batch(
     batch_size: int,
     report: "SweepReport",
 ) -> int:
+    """Claim and sweep one batch; return how many cases were claimed (0: nothing is due).
+
+    A case whose timers raise is set aside (``report.stuck``) and the batch is rolled back and
+    claimed again without it, so one bad row never stops the deadlines of all the others.
+    """
     from .services import Op, _notify_on_commit
 
-    with transaction.atomic():
-        cases = list(due_cases(now, batch_size, exclude=report.stuck))
-        if not cases:
-            return 0
-        events, notify = [], []
-        for case in cases:
-            op = Op(case, now, policy, calendar)
-            done, pending = _apply_due(op)
-            report.actions.update(done)
-            case.next_action_at = pending[0].at if pending else None
-            case.updated_at = now
-            if case.next_action_at is not None and case.next_action_at < now:
-                logger.error("sweep: case %s still has a due timer; skipping it", case.number)
-                report.stuck.add(case.pk)
-            events.extend(op.events)
-            notify.extend(op.notify)
-        _save_batch(cases, events)
-        _notify_on_commit(notify)
+    current = None
+    actions: Counter = Counter()
+    try:
+        with transaction.atomic():
+            cases = list(due_cases(now, batch_size, exclude=report.stuck))
+            if not cases:
+                return 0
+            events, notify = [], []
+            for current in cases:
+                op = Op(current, now, policy, calendar)
+                done, pending = _apply_due(op)
+                actions.update(done)
+                current.next_action_at = pending[0].at if pending else None
+                current.updated_at = now
+                if current.next_action_at is not None and current.next_action_at < now:
+                    logger.error("sweep: case %s still has a due timer", current.number)
+                    report.stuck.add(current.pk)
+                events.extend(op.events)
+                notify.extend(op.notify)
+            current = None
+            _save_batch(cases, events)
+            _notify_on_commit(notify)
+    except Exception:
+        if current is None:
+            raise  # the batch itself failed (database gone, …): let the task retry
+        logger.exception("sweep: case %s failed; setting it aside", current.number)
+        report.stuck.add(current.pk)
+        return len(cases)
+    report.actions.update(actions)
     report.cases += len(cases)
     report.batches += 1
     return len(cases)

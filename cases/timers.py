@@ -24,6 +24,7 @@ LIVE_IN: dict[str, frozenset[str]] = {
     "settle": frozenset({Status.SUBMITTED, Status.NEGOTIATING}),
     "choice": frozenset({Status.NOT_SETTLED}),
     "offer": frozenset({Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION}),
+    "fulfil": frozenset({Status.SETTLED}),
     "confirm": frozenset({Status.SETTLED}),
     "intake": frozenset({Status.REGULATOR_INTAKE}),
     "mediation": frozenset({Status.MEDIATION}),
@@ -83,6 +84,8 @@ def pending_timers(case: Case, policy: DeadlinePolicy, calendar: WorkCalendar) -
         timers.append(Timer(case.offer_due_at, "offer"))
     if status == Status.NOT_SETTLED and case.choice_due_at:
         timers.append(Timer(case.choice_due_at, "choice"))
+    if status == Status.SETTLED and case.fulfil_due_at and not case.fulfilment_overdue:
+        timers.append(Timer(case.fulfil_due_at, "fulfil"))
     if status == Status.SETTLED and case.confirm_due_at:
         timers.append(Timer(case.confirm_due_at, "confirm"))
     if status == Status.REGULATOR_INTAKE and case.intake_due_at and not case.intake_overdue:

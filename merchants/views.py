@@ -1,4 +1,3 @@
-from django.db.models import Count
 from django.shortcuts import render
 
 from cases.selectors import case_list_for_merchant
@@ -15,6 +14,5 @@ def home(request, membership):
             "membership": membership,
             "merchant": membership.merchant,
             "cases": cases.filter(closed_at__isnull=True)[:50],
-            "by_status": dict(cases.values_list("status").annotate(n=Count("pk")).order_by()),
         },
     )

@@ -1,4 +1,3 @@
-from django.db.models import Count
 from django.shortcuts import render
 
 from cases.models import Status
@@ -17,6 +16,5 @@ def home(request, membership):
             "office": membership.office,
             "intake": cases.filter(status=Status.REGULATOR_INTAKE).order_by("intake_due_at")[:50],
             "mediation": cases.filter(status=Status.MEDIATION).order_by("mediation_due_at")[:50],
-            "by_status": dict(cases.values_list("status").annotate(n=Count("pk")).order_by()),
         },
     )

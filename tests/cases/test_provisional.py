@@ -40,3 +40,13 @@ def test_closed_cases_keep_no_provisional_deadline(file_case, alice):
     case = file_case(now=at(2026, 12, 28, 10))
     services.case_withdraw(case=case, actor=alice, now=at(2026, 12, 28, 11))
     assert case.settle_due_provisional is False and case.settle_due_at is None
+
+
+def test_a_deadline_that_does_not_move_only_loses_its_mark(file_case):
+    case = file_case(now=at(2026, 12, 28, 10))
+    CalendarYear.objects.create(year=2027, published=True)  # no holiday before 01-11
+    assert deadlines_recompute_provisional(now=at(2026, 12, 29, 9)) == 0
+    case.refresh_from_db()
+    assert case.settle_due_provisional is False
+    assert case.settle_due_at == at(2027, 1, 11, 23, 59, 59)
+    assert not case.events.filter(type=CaseEvent.Type.DEADLINE_RECOMPUTED).exists()

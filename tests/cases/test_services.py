@@ -356,3 +356,57 @@ def test_every_chain_verifies_after_a_full_lifecycle(file_case, alice, mallory):
 def test_merchant_model_knows_who_receives_directly():
     assert Merchant(odr_status="active").receives_complaints_directly
     assert not Merchant(odr_status="suspended").receives_complaints_directly
+
+
+def test_merchant_answers_but_does_not_propose_in_mediation(file_case, olivia):
+    merchant = f.MerchantFactory(odr_status="not_onboarded")
+    staff = f.MerchantMembershipFactory(merchant=merchant).user
+    case = file_case(merchant=merchant)
+    services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
+    assert Action.MAKE_OFFER not in case_available_actions(case, staff, now=at(2026, 3, 3, 10))
+    with pytest.raises(PermissionDenied):
+        offer(case, staff, at(2026, 3, 3, 10))
+
+
+def test_mediated_agreement_needs_a_fulfilment_date_not_in_the_past(file_case, olivia):
+    case = file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"))
+    services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
+    with pytest.raises(ValidationFailed) as error:
+        services.mediation_conclude(
+            case=case,
+            actor=olivia,
+            remedy="refund",
+            amount="5",
+            fulfil_by=date(2026, 3, 1),
+            text="退款",
+            now=at(2026, 3, 3, 10),
+        )
+    assert error.value.field == "fulfil_by"
+    assert case.status == Status.MEDIATION
+
+
+def test_filed_event_fixes_the_complaint_as_filed(file_case):
+    import hashlib
+
+    case = file_case()
+    data = case.events.get(type=E.FILED).data
+    assert data["facts_sha256"] == hashlib.sha256(case.facts.encode()).hexdigest()
+    assert data["merchant"] == case.merchant_id and data["amount_claimed"] == "299.00"
+
+
+@pytest.mark.parametrize("reminders", [[3, 1], [5], []])
+def test_deadline_policy_accepts_sensible_reminders(reminders):
+    from cases.models import DeadlinePolicy
+
+    DeadlinePolicy(settle_reminder_working_days=reminders).clean()
+
+
+@pytest.mark.parametrize("reminders", [3, [0], [10], [1, 1], ["3"], [True]])
+def test_deadline_policy_refuses_reminders_it_cannot_use(reminders):
+    from django.core.exceptions import ValidationError
+
+    from cases.models import DeadlinePolicy
+
+    with pytest.raises(ValidationError) as error:
+        DeadlinePolicy(settle_reminder_working_days=reminders).clean()
+    assert "settle_reminder_working_days" in error.value.message_dict

@@ -13,6 +13,7 @@ from django.db import connection
 from cases import services
 from cases.ledger import ledger_verify
 from cases.models import Case, CaseEvent, Offer, Resolution, Status
+from cases.rules import Action, case_available_actions
 from cases.sweep import sweep_deadlines
 from tests import factories as f
 from tests.conftest import at
@@ -237,3 +238,34 @@ def test_two_concurrent_sweeps_move_every_case_exactly_once(require_postgres, of
     assert per_case == CaseEvent.objects.filter(type=E.DEADLINE_MISSED).count() == 3000
     assert list(ledger_verify()) == []
     assert sweep_deadlines(now).cases == 0
+
+
+def test_unfulfilled_agreement_opens_the_confirmation_window_at_its_date(file_case, mallory, alice):
+    case = file_case()
+    refund_offer(case, mallory)  # fulfil by Fri 2026-03-20
+    services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 10))
+    case.refresh_from_db()
+    assert case.fulfil_due_at == at(2026, 3, 20, 23, 59, 59)
+    assert Action.REPORT_BREACH not in case_available_actions(case, alice, now=at(2026, 3, 4))
+    sweep_deadlines(at(2026, 3, 21, 0, 0, 1))
+    sweep_deadlines(at(2026, 3, 21, 8))
+    case.refresh_from_db()
+    assert case.status == Status.SETTLED and case.fulfilment_overdue is True
+    assert types(case).count(E.FULFILMENT_OVERDUE) == 1
+    assert case.confirm_due_at == at(2026, 3, 28, 23, 59, 59)
+    assert Action.REPORT_BREACH in case_available_actions(case, alice, now=at(2026, 3, 21, 9))
+    sweep_deadlines(at(2026, 3, 29, 0, 0, 1))
+    case.refresh_from_db()
+    assert (case.status, case.resolution) == (Status.CLOSED, Resolution.SETTLED)
+
+
+def test_a_case_that_fails_is_set_aside_and_the_others_still_move(file_case):
+    broken, healthy = file_case(), file_case()
+    # A row the timers cannot read (as if corrupted by hand).
+    Case.objects.filter(pk=broken.pk).update(reminders_sent=5)
+    report = sweep_deadlines(at(2026, 3, 17, 9))
+    healthy.refresh_from_db()
+    assert healthy.status == Status.REGULATOR_INTAKE
+    assert report.stuck == {broken.pk}
+    assert "1 case(s) set aside" in str(report)
+    assert Case.objects.get(pk=broken.pk).status == Status.SUBMITTED
