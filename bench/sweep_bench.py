@@ -135,7 +135,7 @@ CASE_COLUMNS = """
     mediation_due_at, mediation_due_provisional, rating_due_at, deadline_basis, next_action_at,
     acknowledged_at, acknowledge_late, intake_overdue, reminders_sent, rating, rating_comment,
     last_event_seq, last_event_hash, filed_at, closed_at, updated_at,
-    consumer_id, merchant_id, office_id
+    consumer_id, merchant_id, office_id, fulfilment_overdue
 """
 
 # The end of a WITH list whose last query, ``src2``, has the columns g, status, resolution, filed,
@@ -169,7 +169,7 @@ CASE_SELECT = f"""
            CASE WHEN status NOT IN ('submitted', 'closed') THEN filed + interval '1 day' END,
            false, false, reminders, NULL, '',
            0, %(genesis)s, filed, closed, filed,
-           1 + g %% {CONSUMERS}, 1 + g %% {MERCHANTS}, 2 + g %% {OFFICES - 1}
+           1 + g %% {CONSUMERS}, 1 + g %% {MERCHANTS}, 2 + g %% {OFFICES - 1}, false
     FROM src
 """
 
