@@ -102,7 +102,16 @@ class BrokenLink:
         return f"case {self.case_number}, event #{self.seq}: {self.problem}"
 
 
-def _verify_one(number: str, events: list[CaseEvent], tip: tuple[int, str]) -> BrokenLink | None:
+FILED_TEXT = ("subject", "facts", "claim")
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _verify_one(
+    number: str, events: list[CaseEvent], tip: tuple[int, str], filed_text: dict[str, str]
+) -> BrokenLink | None:
     prev, expected_seq = GENESIS_HASH, 1
     for event in events:
         if event.seq != expected_seq:
@@ -126,6 +135,12 @@ def _verify_one(number: str, events: list[CaseEvent], tip: tuple[int, str]) -> B
         return BrokenLink(
             number, expected_seq, "the case's chain tip does not match its last event"
         )
+    # The complaint's own text must still be what the filed event fixed by digest.
+    filed = events[0].data if events else {}
+    for name in FILED_TEXT:
+        recorded = filed.get(f"{name}_sha256")
+        if recorded is not None and recorded != text_sha256(filed_text[name]):
+            return BrokenLink(number, 1, f"the case's {name} no longer matches what was filed")
     return None
 
 
@@ -135,18 +150,21 @@ def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]
     Streams events in (case, seq) order so memory stays flat however many rows there are.
     """
     cases = Case.objects.all() if cases is None else cases
-    case_ids = cases.order_by("pk").values_list("pk", "number", "last_event_seq", "last_event_hash")
+    case_ids = cases.order_by("pk").values_list(
+        "pk", "number", "last_event_seq", "last_event_hash", *FILED_TEXT
+    )
     last_pk = 0
     while True:
         batch = list(case_ids.filter(pk__gt=last_pk)[:chunk_size])
         if not batch:
             return
-        tips = {pk: (number, (seq, digest)) for pk, number, seq, digest in batch}
+        tips = {row[0]: (row[1], (row[2], row[3])) for row in batch}
+        texts = {row[0]: dict(zip(FILED_TEXT, row[4:], strict=True)) for row in batch}
         last_pk = batch[-1][0]
         events_by_case: dict[int, list[CaseEvent]] = {pk: [] for pk in tips}
         for event in CaseEvent.objects.filter(case_id__in=tips).order_by("case_id", "seq"):
             events_by_case[event.case_id].append(event)
         for pk, (number, tip) in tips.items():
-            broken = _verify_one(number, events_by_case[pk], tip)
+            broken = _verify_one(number, events_by_case[pk], tip, texts[pk])
             if broken is not None:
                 yield broken

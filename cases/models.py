@@ -574,6 +574,8 @@ class Referral(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
     decide_due_at = models.DateTimeField()
     decide_due_provisional = models.BooleanField(default=False)
+    # What the decision deadline was computed from (see cases.deadlines.Deadline.basis).
+    decide_basis = models.JSONField(default=dict, blank=True)
     extended = models.BooleanField(default=False)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

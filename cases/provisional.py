@@ -7,7 +7,7 @@ from django.utils import timezone
 from core.calendar import load_calendar
 
 from .deadlines import deadline_from_basis
-from .models import Case, CaseEvent, DeadlinePolicy
+from .models import Case, CaseEvent, DeadlinePolicy, Referral
 from .timers import WORKING_DAY_DEADLINES
 
 PROVISIONAL = (
@@ -52,4 +52,44 @@ def deadlines_recompute_provisional(now=None) -> int:
                 changed += 1
             if op.events:
                 op.save()
+    return changed + _recompute_referrals(now, calendar, policy)
+
+
+def _recompute_referrals(now, calendar, policy) -> int:
+    """Do the same for open enforcement referrals' decision deadlines."""
+    from .services import Op
+
+    changed = 0
+    open_provisional = Referral.objects.filter(
+        status=Referral.Status.REFERRED, decide_due_provisional=True
+    ).order_by("pk")
+    for referral_id, case_id in open_provisional.values_list("pk", "case_id").iterator():
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            referral = Referral.objects.select_for_update().get(pk=referral_id)
+            if not referral.decide_basis:
+                continue
+            deadline = deadline_from_basis(referral.decide_basis, calendar)
+            if deadline.provisional:
+                continue
+            old = referral.decide_due_at
+            referral.decide_due_at, referral.decide_due_provisional = deadline.due_at, False
+            referral.save(update_fields=["decide_due_at", "decide_due_provisional"])
+            if deadline.due_at == old:
+                continue
+            op = Op(case, now, policy, calendar)
+            op.record(
+                CaseEvent.Type.DEADLINE_RECOMPUTED,
+                {
+                    "deadline": "referral",
+                    "referral": referral.pk,
+                    "old_due_at": old.isoformat(),
+                    "deadlines": {
+                        "referral": {"due_at": deadline.due_at.isoformat(), **deadline.explanation}
+                    },
+                },
+                internal=True,
+            )
+            op.save()
+            changed += 1
     return changed

@@ -7,7 +7,6 @@ it, and makes its change through ``Op``: ``Op.transition`` is the one function t
 ``Case.status``; ``Op.record`` the one that appends to the event chain.
 """
 
-import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from .deadlines import (
     working_days_deadline,
     working_days_deadline_from_date,
 )
-from .ledger import event_append
+from .ledger import event_append, text_sha256
 from .models import (
     TRANSITIONS,
     Agreement,
@@ -291,9 +290,9 @@ def case_file(
                 "office": office.pk,
                 "channel": channel,
                 "merchant_odr_status": merchant.odr_status,
-                "subject_sha256": _sha256(subject),
-                "facts_sha256": _sha256(facts),
-                "claim_sha256": _sha256(claim),
+                "subject_sha256": text_sha256(subject),
+                "facts_sha256": text_sha256(facts),
+                "claim_sha256": text_sha256(claim),
                 "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
                 "purchase_date": purchase_date.isoformat() if purchase_date else None,
                 "order_reference": case.order_reference,
@@ -352,14 +351,10 @@ def case_post_message(
             _acknowledge_in(op, "message")
         op.record(
             E.NOTE_POSTED if internal else E.MESSAGE_POSTED,
-            {"message": message.pk, "party": op.party, "body_sha256": _sha256(body)},
+            {"message": message.pk, "party": op.party, "body_sha256": text_sha256(body)},
             internal=internal,
         )
     return message
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def offer_make(
@@ -410,7 +405,7 @@ def offer_make(
                 "amount": str(amount),
                 "fulfil_by": fulfil_by.isoformat(),
                 "final": offer.is_final,
-                "terms_sha256": _sha256(text),
+                "terms_sha256": text_sha256(text),
                 "deadlines": {"offer": explained},
             },
             notify=True,
@@ -471,7 +466,7 @@ def _agreement_facts(agreement: Agreement) -> dict:
         "remedy": agreement.remedy,
         "amount": str(agreement.amount),
         "fulfil_by": agreement.fulfil_by.isoformat(),
-        "terms_sha256": _sha256(agreement.text),
+        "terms_sha256": text_sha256(agreement.text),
     }
 
 
@@ -505,7 +500,7 @@ def offer_reject(*, case: Case, actor, reason: str, now: datetime | None = None)
             "offer": offer.pk,
             "party": op.party,
             "final": offer.is_final,
-            "reason_sha256": _sha256(reason),
+            "reason_sha256": text_sha256(reason),
         }
         if offer.is_final and op.case.status == Status.NEGOTIATING:
             op.transition(Status.NOT_SETTLED, E.OFFER_REJECTED, data=data)
@@ -676,7 +671,7 @@ def agreement_mark_fulfilled(
             E.FULFILMENT_MARKED,
             {
                 "agreement": agreement.pk,
-                "note_sha256": _sha256(note.strip()),
+                "note_sha256": text_sha256(note.strip()),
                 "deadlines": {"confirm": explained},
             },
             notify=True,
@@ -711,7 +706,7 @@ def agreement_report_breach(
         agreement = _agreement(op)
         agreement.breach_reported_at = op.now
         agreement.save(update_fields=["breach_reported_at"])
-        data = {"agreement": agreement.pk, "description_sha256": _sha256(description)}
+        data = {"agreement": agreement.pk, "description_sha256": text_sha256(description)}
         if agreement.kind == Agreement.Kind.NEGOTIATED:
             op.transition(Status.REGULATOR_INTAKE, E.BREACH_REPORTED, data=data)
         else:
@@ -734,7 +729,9 @@ def case_rate(
         op.case.rating = rating
         op.case.rating_comment = (comment or "").strip()
         op.set_deadline("rating", None)
-        op.record(E.RATED, {"rating": rating, "comment_sha256": _sha256(op.case.rating_comment)})
+        op.record(
+            E.RATED, {"rating": rating, "comment_sha256": text_sha256(op.case.rating_comment)}
+        )
     return case
 
 
@@ -756,6 +753,7 @@ def referral_open(
             note=(note or "").strip(),
             decide_due_at=deadline.due_at,
             decide_due_provisional=deadline.provisional,
+            decide_basis=deadline.basis,
             created_at=op.now,
         )
         op.record(
@@ -788,6 +786,7 @@ def referral_extend(*, case: Case, actor, reason: str, now: datetime | None = No
         )
         referral.decide_due_at = deadline.due_at
         referral.decide_due_provisional = deadline.provisional
+        referral.decide_basis = deadline.basis
         referral.extended = True
         referral.save()
         op.record(
@@ -822,7 +821,7 @@ def referral_decide(
                 "referral": referral.pk,
                 "outcome": outcome,
                 "on_time": op.now <= referral.decide_due_at,
-                "note_sha256": _sha256(referral.decision_note),
+                "note_sha256": text_sha256(referral.decision_note),
             },
             internal=True,
         )
@@ -843,7 +842,7 @@ def callback_record(
         )
         op.record(
             E.CALLBACK_RECORDED,
-            {"callback": visit.pk, "satisfied": satisfied, "note_sha256": _sha256(visit.note)},
+            {"callback": visit.pk, "satisfied": satisfied, "note_sha256": text_sha256(visit.note)},
             internal=True,
         )
     return visit

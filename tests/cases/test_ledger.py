@@ -66,3 +66,13 @@ def test_message_text_is_covered_by_its_event(two_cases):
     import hashlib
 
     assert event.data["body_sha256"] == hashlib.sha256("请尽快处理".encode()).hexdigest()
+
+
+def test_rewriting_the_complaint_after_filing_is_caught(two_cases):
+    from cases.models import Case
+
+    first, _ = two_cases
+    Case.objects.filter(pk=first.pk).update(facts="商家没有任何问题。")
+    [broken] = list(ledger_verify())
+    assert (broken.case_number, broken.seq) == (first.number, 1)
+    assert "facts" in broken.problem

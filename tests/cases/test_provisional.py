@@ -50,3 +50,24 @@ def test_a_deadline_that_does_not_move_only_loses_its_mark(file_case):
     assert case.settle_due_provisional is False
     assert case.settle_due_at == at(2027, 1, 11, 23, 59, 59)
     assert not case.events.filter(type=CaseEvent.Type.DEADLINE_RECOMPUTED).exists()
+
+
+def test_referral_decision_deadlines_are_recomputed_too(file_case, olivia):
+    from tests import factories as f
+
+    case = file_case(
+        merchant=f.MerchantFactory(odr_status="not_onboarded"), now=at(2026, 12, 21, 9)
+    )
+    referral = services.referral_open(
+        case=case, actor=olivia, law="《广告法》", now=at(2026, 12, 21, 10)
+    )
+    assert referral.decide_due_provisional is True
+    assert referral.decide_due_at == at(2027, 1, 11, 23, 59, 59)  # 01-01 counted Mon-Fri
+    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
+    CalendarYear.objects.create(year=2027, published=True)
+    assert deadlines_recompute_provisional(now=at(2026, 12, 22, 9)) >= 1
+    referral.refresh_from_db()
+    assert referral.decide_due_provisional is False
+    assert referral.decide_due_at == at(2027, 1, 12, 23, 59, 59)
+    event = case.events.get(type=CaseEvent.Type.DEADLINE_RECOMPUTED, data__deadline="referral")
+    assert event.internal is True
