@@ -44,6 +44,8 @@ def deadlines_recompute_provisional(now=None) -> int:
                     case.save(update_fields=[f"{key}_due_provisional"])
                     continue
                 explained = op.set_deadline(key, deadline)
+                if "reminders" in basis:  # the case keeps the reminders it was given
+                    case.deadline_basis[key]["reminders"] = basis["reminders"]
                 op.record(
                     CaseEvent.Type.DEADLINE_RECOMPUTED,
                     {"deadline": key, "old_due_at": old.isoformat(), "deadlines": {key: explained}},

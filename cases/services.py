@@ -49,7 +49,13 @@ from .models import (
     TerminationReason,
 )
 from .rules import Action, Party, require_action
-from .timers import LIVE_IN, WORKING_DAY_DEADLINES, deadlines_on_entry, next_action_at
+from .timers import (
+    LIVE_IN,
+    WORKING_DAY_DEADLINES,
+    deadlines_on_entry,
+    next_action_at,
+    reminder_days,
+)
 
 E = CaseEvent.Type
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -88,7 +94,8 @@ class Op:
         if key in WORKING_DAY_DEADLINES:
             setattr(case, f"{key}_due_provisional", bool(deadline and deadline.provisional))
             if deadline:
-                case.deadline_basis = {**case.deadline_basis, key: deadline.basis}
+                basis = {**deadline.basis, "reminders": reminder_days(key, self.policy)}
+                case.deadline_basis = {**case.deadline_basis, key: basis}
             else:
                 case.deadline_basis = {k: v for k, v in case.deadline_basis.items() if k != key}
         if deadline is None:

@@ -53,6 +53,23 @@ def deadlines_on_entry(
     return {}
 
 
+def reminder_days(deadline: str, policy: DeadlinePolicy) -> list[int]:
+    """Return the working days before ``deadline`` at which the policy reminds (DESIGN §5)."""
+    if deadline == "settle":
+        return list(policy.settle_reminder_working_days or [])
+    if deadline == "intake" and policy.intake_reminder_working_days:
+        return [policy.intake_reminder_working_days]
+    return []
+
+
+def _reminders_of(case: Case, deadline: str, policy: DeadlinePolicy) -> list[int]:
+    """The reminders the case was given with its deadline; a later policy change does not
+    move them (cases keep what they were given). Rows from before the snapshot use the policy.
+    """
+    basis = case.deadline_basis.get(deadline) or {}
+    return basis.get("reminders", reminder_days(deadline, policy))
+
+
 @dataclass(frozen=True, order=True)
 class Timer:
     at: datetime
@@ -74,7 +91,7 @@ def pending_timers(case: Case, policy: DeadlinePolicy, calendar: WorkCalendar) -
     if status == Status.SUBMITTED and case.acknowledge_due_at and not case.acknowledge_late:
         timers.append(Timer(case.acknowledge_due_at, "acknowledge"))
     if status in (Status.SUBMITTED, Status.NEGOTIATING) and case.settle_due_at:
-        for days in policy.settle_reminder_working_days or []:
+        for days in _reminders_of(case, "settle", policy):
             key = reminder_key("settle", days)
             if key not in case.reminders_sent:
                 at = working_days_before(case.settle_due_at, days, calendar)
@@ -89,10 +106,10 @@ def pending_timers(case: Case, policy: DeadlinePolicy, calendar: WorkCalendar) -
     if status == Status.SETTLED and case.confirm_due_at:
         timers.append(Timer(case.confirm_due_at, "confirm"))
     if status == Status.REGULATOR_INTAKE and case.intake_due_at and not case.intake_overdue:
-        days = policy.intake_reminder_working_days
-        key = reminder_key("intake", days)
-        if days and key not in case.reminders_sent:
-            timers.append(Timer(working_days_before(case.intake_due_at, days, calendar), key))
+        for days in _reminders_of(case, "intake", policy):
+            key = reminder_key("intake", days)
+            if key not in case.reminders_sent:
+                timers.append(Timer(working_days_before(case.intake_due_at, days, calendar), key))
         timers.append(Timer(case.intake_due_at, "intake"))
     if status == Status.MEDIATION and case.mediation_due_at:
         timers.append(Timer(case.mediation_due_at, "mediation"))

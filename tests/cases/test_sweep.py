@@ -269,3 +269,15 @@ def test_a_case_that_fails_is_set_aside_and_the_others_still_move(file_case):
     assert report.stuck == {broken.pk}
     assert "1 case(s) set aside" in str(report)
     assert Case.objects.get(pk=broken.pk).status == Status.SUBMITTED
+
+
+def test_changing_the_policy_does_not_change_reminders_of_open_cases(file_case, mallory):
+    from cases.models import DeadlinePolicy
+
+    case = file_case()  # given reminders at 3 and 1 working days before Mon 03-16
+    DeadlinePolicy.objects.update(settle_reminder_working_days=[5, 2])
+    sweep_deadlines(at(2026, 3, 16, 9))
+    sent = case.events.filter(type=E.REMINDER_SENT).order_by("seq")
+    assert [e.data["working_days_before"] for e in sent] == [3, 1]
+    later = file_case(now=at(2026, 3, 16, 10))  # filed under the new policy
+    assert later.deadline_basis["settle"]["reminders"] == [5, 2]
