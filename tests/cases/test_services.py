@@ -12,6 +12,7 @@ from cases.rules import Action, case_available_actions
 from core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from merchants.models import Merchant
 from tests import factories as f
+from tests.cases.helpers import offer
 from tests.conftest import at
 
 E = CaseEvent.Type
@@ -19,17 +20,6 @@ E = CaseEvent.Type
 
 def event_types(case: Case) -> list[str]:
     return list(case.events.order_by("seq").values_list("type", flat=True))
-
-
-def offer(case, actor, now, **kw):
-    fields = {
-        "remedy": "refund",
-        "amount": "299.00",
-        "fulfil_by": date(2026, 3, 20),
-        "text": "全额退款",
-    }
-    fields.update(kw)
-    return services.offer_make(case=case, actor=actor, now=now, **fields)
 
 
 class TestFiling:

@@ -1,7 +1,6 @@
 """The deadline sweep (DESIGN §5): each due case moves once; reminders and flags happen once."""
 
 import threading
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,10 @@ from cases.models import Case, CaseEvent, Offer, Resolution, Status
 from cases.rules import Action, case_available_actions
 from cases.sweep import sweep_deadlines
 from tests import factories as f
+from tests.cases.helpers import offer
 from tests.conftest import at
 
 E = CaseEvent.Type
-
-
-def refund_offer(case, merchant_staff):
-    """Offer a 10-yuan refund on Tue 2026-03-03 09:00 (answer by Tue 03-10 23:59:59)."""
-    return services.offer_make(
-        case=case,
-        actor=merchant_staff,
-        remedy="refund",
-        amount="10",
-        fulfil_by=date(2026, 3, 20),
-        text="退10元",
-        now=at(2026, 3, 3, 9),
-    )
 
 
 def types(case) -> list[str]:
@@ -84,10 +71,10 @@ def test_merchant_is_reminded_3_and_1_working_days_before_settlement(file_case, 
 
 def test_offer_lapses_after_seven_days(file_case, mallory, alice):
     case = file_case()
-    offer = refund_offer(case, mallory)
+    made = offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")
     sweep_deadlines(at(2026, 3, 11, 0, 0, 1))
-    offer.refresh_from_db()
-    assert offer.status == Offer.Status.LAPSED
+    made.refresh_from_db()
+    assert made.status == Offer.Status.LAPSED
     case.refresh_from_db()
     assert case.status == Status.NEGOTIATING and case.offer_due_at is None
     assert types(case).count(E.OFFER_LAPSED) == 1
@@ -99,7 +86,7 @@ def test_accepting_after_the_offer_lapsed_is_refused_even_before_the_sweep(
     from core.errors import PermissionDenied
 
     case = file_case()
-    refund_offer(case, mallory)
+    offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")
     with pytest.raises(PermissionDenied):
         services.offer_accept(case=case, actor=alice, now=at(2026, 3, 11, 8))
     case.refresh_from_db()
@@ -122,7 +109,7 @@ def test_not_settled_window_closes_the_case(file_case, mallory):
 
 def test_unconfirmed_fulfilment_is_presumed_after_seven_days(file_case, mallory, alice):
     case = file_case()
-    refund_offer(case, mallory)
+    offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")
     services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 10))
     services.agreement_mark_fulfilled(case=case, actor=mallory, now=at(2026, 3, 5, 10))
     sweep_deadlines(at(2026, 3, 13, 0, 0, 1))
@@ -242,7 +229,7 @@ def test_two_concurrent_sweeps_move_every_case_exactly_once(require_postgres, of
 
 def test_unfulfilled_agreement_opens_the_confirmation_window_at_its_date(file_case, mallory, alice):
     case = file_case()
-    refund_offer(case, mallory)  # fulfil by Fri 2026-03-20
+    offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")  # fulfil by Fri 2026-03-20
     services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 10))
     case.refresh_from_db()
     assert case.fulfil_due_at == at(2026, 3, 20, 23, 59, 59)
