@@ -3,23 +3,48 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Case, CaseEvent, Message
+from regulators.models import Office
+
+from .models import Case, CaseEvent, Message, Status
 from .rules import Party, case_party
+
+# The deadline that orders a status's queue (the one that decides what happens next).
+STATUS_DEADLINE = {
+    Status.SUBMITTED: "acknowledge",
+    Status.NEGOTIATING: "settle",
+    Status.NOT_SETTLED: "choice",
+    Status.SETTLED: "fulfil",
+    Status.REGULATOR_INTAKE: "intake",
+    Status.MEDIATION: "mediation",
+}
 
 
 def case_list_for_consumer(user) -> QuerySet[Case]:
-    return Case.objects.filter(consumer=user).select_related("merchant")
+    """The consumer's own cases, newest first."""
+    return Case.objects.filter(consumer=user).select_related("merchant").order_by("-filed_at")
 
 
-def case_list_for_merchant(merchant) -> QuerySet[Case]:
-    return Case.objects.filter(merchant=merchant).select_related("consumer")
+def case_list_for_merchant(merchant, *, open_only: bool = False) -> QuerySet[Case]:
+    """Cases against ``merchant``; ``open_only`` leaves out closed ones."""
+    cases = Case.objects.filter(merchant=merchant).select_related("merchant", "consumer")
+    if open_only:
+        cases = cases.exclude(status=Status.CLOSED)
+    return cases.order_by("-filed_at")
 
 
-def case_list_for_office(office) -> QuerySet[Case]:
-    """Cases owned by ``office`` or any office below it (supervision)."""
-    return Case.objects.filter(office__path__startswith=office.path).select_related(
+def case_list_for_office(office: Office, *, status: str | None = None) -> QuerySet[Case]:
+    """Cases owned by ``office`` or any office below it (supervision).
+
+    With ``status``, only cases in that status, the most urgent deadline of that status first.
+    """
+    cases = Case.objects.filter(office__in=Office.objects.subtree_of(office)).select_related(
         "merchant", "office"
     )
+    if status is None:
+        return cases.order_by("-filed_at")
+    cases = cases.filter(status=status)
+    urgent = STATUS_DEADLINE.get(status)
+    return cases.order_by(f"{urgent}_due_at", "pk") if urgent else cases.order_by("-filed_at")
 
 
 def case_get_for_user(user, number: str) -> tuple[Case, Party]:

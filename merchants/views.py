@@ -6,13 +6,12 @@ from core.decorators import role_required
 
 @role_required("merchant")
 def home(request, membership):
-    cases = case_list_for_merchant(membership.merchant)
     return render(
         request,
         "merchants/home.html",
         {
             "membership": membership,
             "merchant": membership.merchant,
-            "cases": cases.filter(closed_at__isnull=True)[:50],
+            "cases": case_list_for_merchant(membership.merchant, open_only=True)[:50],
         },
     )

@@ -7,14 +7,14 @@ from core.decorators import role_required
 
 @role_required("regulator")
 def home(request, membership):
-    cases = case_list_for_office(membership.office)
+    office = membership.office
     return render(
         request,
         "regulators/home.html",
         {
             "membership": membership,
-            "office": membership.office,
-            "intake": cases.filter(status=Status.REGULATOR_INTAKE).order_by("intake_due_at")[:50],
-            "mediation": cases.filter(status=Status.MEDIATION).order_by("mediation_due_at")[:50],
+            "office": office,
+            "intake": case_list_for_office(office, status=Status.REGULATOR_INTAKE)[:50],
+            "mediation": case_list_for_office(office, status=Status.MEDIATION)[:50],
         },
     )
