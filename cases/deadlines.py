@@ -28,6 +28,10 @@ class Deadline:
         """What the deadline was computed from, enough to compute it again."""
         return {k: self.explanation[k] for k in ("start", "days", "unit")}
 
+    def explained(self) -> dict:
+        """Return the instant and how it was computed, as the event chain records it."""
+        return {"due_at": self.due_at.isoformat(), **self.explanation}
+
 
 def local_date(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()

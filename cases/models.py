@@ -1,4 +1,8 @@
+import operator
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,7 +38,8 @@ class Resolution(models.TextChoices):
 
 
 # The case state machine (DESIGN §4): for each status, the (status, resolution) pairs it may move
-# to. Only ``cases.services._transition`` writes ``Case.status`` and it refuses anything else.
+# to. Only ``cases.op.Op.transition`` writes ``Case.status`` and it refuses anything else. A new
+# case enters one of ``INITIAL_STATUSES`` through the same function.
 TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
     Status.SUBMITTED: frozenset(
         {
@@ -79,6 +84,112 @@ TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
     ),
     Status.CLOSED: frozenset(),
 }
+INITIAL_STATUSES = frozenset({Status.SUBMITTED, Status.REGULATOR_INTAKE})
+
+
+# Every deadline a case can carry (DESIGN §4–5): the one table the deadline columns, the sweep's
+# timers, the provisional recomputation and the pages are derived from. What happens when each
+# passes is ``cases.due.ON_DUE``, keyed the same way.
+WORKING_DAYS, CALENDAR_DAYS, ON_DATE = "working_days", "calendar_days", "date"
+
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    """One deadline: ``{key}_due_at`` on the case, live only while the case is in ``live_in``."""
+
+    key: str
+    unit: str
+    live_in: frozenset[str]
+    # The DeadlinePolicy field giving its length; None when the parties set it (a date).
+    policy_days: str | None = None
+    # The status whose entry starts it (None: a service starts it, e.g. when an offer is made).
+    starts_on: str | None = None
+    # The DeadlinePolicy field giving the working days before it at which to remind.
+    reminders: str | None = None
+    # The case flag that records it was missed, for deadlines that do not move the case on.
+    missed_flag: str | None = None
+
+    @property
+    def due_field(self) -> str:
+        return f"{self.key}_due_at"
+
+    @property
+    def provisional_field(self) -> str | None:
+        """Working-day deadlines can be provisional (a year whose calendar is not yet known)."""
+        return f"{self.key}_due_provisional" if self.unit == WORKING_DAYS else None
+
+    def due_at(self, case: "Case") -> "datetime | None":
+        return getattr(case, self.due_field)
+
+    def is_provisional(self, case: "Case") -> bool:
+        return bool(self.provisional_field and getattr(case, self.provisional_field))
+
+    def is_missed(self, case: "Case") -> bool:
+        return bool(self.missed_flag and getattr(case, self.missed_flag))
+
+
+def _kind(key, unit, live_in, **options) -> DeadlineKind:
+    return DeadlineKind(key, unit, frozenset(live_in), **options)
+
+
+S = Status
+DEADLINES: dict[str, DeadlineKind] = {
+    kind.key: kind
+    for kind in (
+        _kind(
+            "acknowledge",
+            WORKING_DAYS,
+            {S.SUBMITTED},
+            policy_days="acknowledge_working_days",
+            starts_on=S.SUBMITTED,
+            missed_flag="acknowledge_late",
+        ),
+        _kind(
+            "settle",
+            WORKING_DAYS,
+            {S.SUBMITTED, S.NEGOTIATING},
+            policy_days="settle_working_days",
+            starts_on=S.SUBMITTED,
+            reminders="settle_reminder_working_days",
+        ),
+        _kind(
+            "choice",
+            CALENDAR_DAYS,
+            {S.NOT_SETTLED},
+            policy_days="not_settled_choice_days",
+            starts_on=S.NOT_SETTLED,
+        ),
+        _kind(
+            "offer",
+            CALENDAR_DAYS,
+            {S.SUBMITTED, S.NEGOTIATING, S.MEDIATION},
+            policy_days="offer_response_days",
+        ),
+        _kind("fulfil", ON_DATE, {S.SETTLED}, missed_flag="fulfilment_overdue"),
+        _kind("confirm", CALENDAR_DAYS, {S.SETTLED}, policy_days="confirm_days"),
+        _kind(
+            "intake",
+            WORKING_DAYS,
+            {S.REGULATOR_INTAKE},
+            policy_days="intake_working_days",
+            starts_on=S.REGULATOR_INTAKE,
+            reminders="intake_reminder_working_days",
+            missed_flag="intake_overdue",
+        ),
+        _kind(
+            "mediation",
+            WORKING_DAYS,
+            {S.MEDIATION},
+            policy_days="mediation_working_days",
+            starts_on=S.MEDIATION,
+        ),
+        _kind("rating", CALENDAR_DAYS, {S.CLOSED}, policy_days="rating_days", starts_on=S.CLOSED),
+    )
+}
+del S
+PROVISIONAL_FIELDS = [k.provisional_field for k in DEADLINES.values() if k.provisional_field]
+# "Some deadline of the case is provisional": the condition of the index that finds them.
+ANY_PROVISIONAL = reduce(operator.or_, (Q(**{field: True}) for field in PROVISIONAL_FIELDS))
 
 
 class Channel(models.TextChoices):
@@ -321,10 +432,7 @@ class Case(models.Model):
             models.Index(
                 fields=["id"],
                 name="case_provisional_idx",
-                condition=Q(acknowledge_due_provisional=True)
-                | Q(settle_due_provisional=True)
-                | Q(intake_due_provisional=True)
-                | Q(mediation_due_provisional=True),
+                condition=ANY_PROVISIONAL,
             ),
             models.Index(fields=["merchant", "status"], name="case_merchant_status_idx"),
             models.Index(fields=["office", "status"], name="case_office_status_idx"),
@@ -347,15 +455,23 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def open_offer(self) -> "Offer | None":
-        return self.offers.filter(status=Offer.Status.OPEN).first()
+    def open_offer(self, *, lock: bool = False) -> "Offer | None":
+        """Return the offer awaiting an answer (at most one is open)."""
+        offers = self.offers.filter(status=Offer.Status.OPEN)
+        return (offers.select_for_update() if lock else offers).first()
 
-    def current_agreement(self) -> "Agreement | None":
-        return self.agreements.order_by("-created_at", "-pk").first()
+    def current_agreement(self, *, lock: bool = False) -> "Agreement | None":
+        """Return the latest agreement: the one a settled case is fulfilling."""
+        agreements = self.agreements.order_by("-created_at", "-pk")
+        return (agreements.select_for_update() if lock else agreements).first()
+
+    def open_referral(self, *, lock: bool = False) -> "Referral | None":
+        referrals = self.referrals.filter(status=Referral.Status.REFERRED)
+        return (referrals.select_for_update() if lock else referrals).first()
 
 
 class CaseEvent(models.Model):
-    """One entry of the case's hash chain (DESIGN §6). Written only by ``services._record``.
+    """One entry of the case's hash chain (DESIGN §6). Written only by ``cases.op.Op.record``.
 
     ``data`` holds facts (ids, codes, dates), never rendered sentences; templates word them.
     """
@@ -508,7 +624,6 @@ class Offer(models.Model):
     text = models.TextField(_("terms"))
     is_final = models.BooleanField(_("final offer"), default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    respond_by = models.DateTimeField()
     consumer_accepted_at = models.DateTimeField(null=True, blank=True)
     merchant_accepted_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
@@ -525,6 +640,20 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_remedy_display()} {self.amount} ({self.get_status_display()})"
+
+    def waiting_for(self) -> set[str]:
+        """Return the parties ("consumer", "merchant") whose acceptance the open offer awaits.
+
+        The consumer answers every offer; a mediator's proposal needs the merchant's too.
+        """
+        if self.status != self.Status.OPEN:
+            return set()
+        waiting = set()
+        if self.consumer_accepted_at is None:
+            waiting.add("consumer")
+        if self.proposer == self.Proposer.MEDIATOR and self.merchant_accepted_at is None:
+            waiting.add("merchant")
+        return waiting
 
 
 class Agreement(models.Model):
@@ -600,6 +729,12 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.law} ({self.get_status_display()})"
+
+    def set_deadline(self, deadline) -> None:
+        """Set the decision deadline (a ``cases.deadlines.Deadline``)."""
+        self.decide_due_at = deadline.due_at
+        self.decide_due_provisional = deadline.provisional
+        self.decide_basis = deadline.basis
 
 
 class CallbackVisit(models.Model):

@@ -46,13 +46,24 @@ AUDIENCE: dict[str, set[str]] = {
 }
 
 
+def _audience(event: CaseEvent) -> set[str]:
+    if event.internal:
+        return set()
+    if event.type == E.REMINDER_SENT:
+        return {MERCHANT} if event.data.get("deadline") == "settle" else {OFFICE}
+    if event.type == E.FILED:
+        return {MERCHANT} if event.data.get("to") == "submitted" else {OFFICE}
+    return AUDIENCE.get(event.type, set())
+
+
+def has_audience(event: CaseEvent) -> bool:
+    """Return whether anybody is to hear of ``event`` (the others are not sent to the task)."""
+    return bool(_audience(event))
+
+
 def _recipients(event: CaseEvent) -> list[User]:
     case = event.case
-    audience = set(AUDIENCE.get(event.type, set()))
-    if event.type == E.REMINDER_SENT:
-        audience = {MERCHANT} if event.data.get("deadline") == "settle" else {OFFICE}
-    if event.type == E.FILED:
-        audience = {MERCHANT} if event.data.get("to") == "submitted" else {OFFICE}
+    audience = _audience(event)
     users: list[User] = []
     if CONSUMER in audience:
         users.append(case.consumer)
@@ -61,11 +72,7 @@ def _recipients(event: CaseEvent) -> list[User]:
     if OFFICE in audience:
         users += [m.user for m in case.office.memberships.select_related("user")]
     if SUPERVISORS in audience:
-        supervisors = RegulatorMembership.objects.filter(
-            role=RegulatorMembership.Role.SUPERVISOR
-        ).select_related("user")
-        own = [m.user for m in supervisors.filter(office=case.office)]
-        users += own or [m.user for m in supervisors.filter(office=case.office.parent_id)]
+        users += [m.user for m in RegulatorMembership.objects.supervisors_over(case.office)]
     if event.actor_id:
         users = [u for u in users if u.pk != event.actor_id]
     return [u for u in {u.pk: u for u in users}.values() if u.is_active and u.email]
@@ -84,10 +91,13 @@ def notify_events(event_ids: list[int]) -> int:
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         for event in events:
+            recipients = _recipients(event)
+            if not recipients:
+                continue
             context = {"event": event, "case": event.case}
             subject = render_to_string("cases/email/event_subject.txt", context).strip()
             body = render_to_string("cases/email/event_body.txt", context)
-            for user in _recipients(event):
+            for user in recipients:
                 Notification.objects.get_or_create(event=event, user=user)
                 with transaction.atomic():
                     note = Notification.objects.select_for_update().get(event=event, user=user)

@@ -1,55 +1,50 @@
 """Recompute provisional deadlines once the official calendar of their year is known (DESIGN §5)."""
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.calendar import load_calendar
 
 from .deadlines import deadline_from_basis
-from .models import Case, CaseEvent, DeadlinePolicy, Referral
-from .timers import WORKING_DAY_DEADLINES
+from .models import ANY_PROVISIONAL, DEADLINES, Case, CaseEvent, DeadlinePolicy, Referral
+from .op import Op
 
-PROVISIONAL = (
-    Q(acknowledge_due_provisional=True)
-    | Q(settle_due_provisional=True)
-    | Q(intake_due_provisional=True)
-    | Q(mediation_due_provisional=True)
-)
+E = CaseEvent.Type
 
 
 def deadlines_recompute_provisional(now=None) -> int:
     """Recompute every open provisional deadline whose years are now covered; return how many."""
-    from .services import Op
-
     now = now or timezone.now()
     calendar, policy = load_calendar(), DeadlinePolicy.current()
     changed = 0
-    provisional = Case.objects.filter(PROVISIONAL).order_by("pk").values_list("pk", flat=True)
+    provisional = Case.objects.filter(ANY_PROVISIONAL).order_by("pk").values_list("pk", flat=True)
     for case_id in provisional.iterator():
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case_id)
             op = Op(case, now, policy, calendar)
-            for key in WORKING_DAY_DEADLINES:
-                basis = case.deadline_basis.get(key)
-                if not getattr(case, f"{key}_due_provisional") or basis is None:
+            for kind in DEADLINES.values():
+                basis = case.deadline_basis.get(kind.key)
+                if not kind.is_provisional(case) or basis is None:
                     continue
                 deadline = deadline_from_basis(basis, calendar)
                 if deadline.provisional:
                     continue  # that year's calendar is still not known
-                old = getattr(case, f"{key}_due_at")
+                old = kind.due_at(case)
                 if deadline.due_at == old:
                     # Same instant, now official: drop the mark without a new event.
-                    setattr(case, f"{key}_due_provisional", False)
-                    case.save(update_fields=[f"{key}_due_provisional"])
+                    setattr(case, kind.provisional_field, False)
+                    case.save(update_fields=[kind.provisional_field])
                     continue
-                explained = op.set_deadline(key, deadline)
+                explained = op.set_deadline(kind.key, deadline)
                 if "reminders" in basis:  # the case keeps the reminders it was given
-                    case.deadline_basis[key]["reminders"] = basis["reminders"]
+                    case.deadline_basis[kind.key]["reminders"] = basis["reminders"]
                 op.record(
-                    CaseEvent.Type.DEADLINE_RECOMPUTED,
-                    {"deadline": key, "old_due_at": old.isoformat(), "deadlines": {key: explained}},
-                    notify=False,
+                    E.DEADLINE_RECOMPUTED,
+                    {
+                        "deadline": kind.key,
+                        "old_due_at": old.isoformat(),
+                        "deadlines": {kind.key: explained},
+                    },
                 )
                 changed += 1
             if op.events:
@@ -59,8 +54,6 @@ def deadlines_recompute_provisional(now=None) -> int:
 
 def _recompute_referrals(now, calendar, policy) -> int:
     """Do the same for open enforcement referrals' decision deadlines."""
-    from .services import Op
-
     changed = 0
     open_provisional = Referral.objects.filter(
         status=Referral.Status.REFERRED, decide_due_provisional=True
@@ -75,20 +68,18 @@ def _recompute_referrals(now, calendar, policy) -> int:
             if deadline.provisional:
                 continue
             old = referral.decide_due_at
-            referral.decide_due_at, referral.decide_due_provisional = deadline.due_at, False
-            referral.save(update_fields=["decide_due_at", "decide_due_provisional"])
+            referral.set_deadline(deadline)
+            referral.save(update_fields=["decide_due_at", "decide_due_provisional", "decide_basis"])
             if deadline.due_at == old:
                 continue
             op = Op(case, now, policy, calendar)
             op.record(
-                CaseEvent.Type.DEADLINE_RECOMPUTED,
+                E.DEADLINE_RECOMPUTED,
                 {
                     "deadline": "referral",
                     "referral": referral.pk,
                     "old_due_at": old.isoformat(),
-                    "deadlines": {
-                        "referral": {"due_at": deadline.due_at.isoformat(), **deadline.explanation}
-                    },
+                    "deadlines": {"referral": deadline.explained()},
                 },
                 internal=True,
             )

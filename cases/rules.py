@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import merchant_membership, regulator_membership
-from core.errors import PermissionDenied
+from core.errors import ActionNotAllowed
 
 from .models import Case, Offer, Referral, Status
 
@@ -20,7 +20,7 @@ class Party(models.TextChoices):
     CONSUMER = "consumer", _("consumer")
     MERCHANT = "merchant", _("merchant")
     OFFICE = "office", _("handling regulator office")
-    SUPERVISOR = "supervisor", _("supervising regulator office")
+    SUPERVISING_OFFICE = "supervising_office", _("supervising regulator office")
     SYSTEM = "system", _("system")
 
 
@@ -63,20 +63,9 @@ def case_party(case: Case, user) -> Party | None:
     if staff is not None:
         if staff.office_id == case.office_id:
             return Party.OFFICE
-        if case.office.path.startswith(staff.office.path):
-            return Party.SUPERVISOR
+        if case.office.is_within(staff.office):
+            return Party.SUPERVISING_OFFICE
     return None
-
-
-def _offer_waits_for(offer: Offer | None, party: Party) -> bool:
-    """Return whether the open ``offer`` awaits an answer from ``party``."""
-    if offer is None or offer.status != Offer.Status.OPEN:
-        return False
-    if party == Party.CONSUMER:
-        return offer.consumer_accepted_at is None
-    if party == Party.MERCHANT:
-        return offer.proposer == Offer.Proposer.MEDIATOR and offer.merchant_accepted_at is None
-    return False
 
 
 def case_available_actions(
@@ -93,7 +82,7 @@ def case_available_actions(
     ``offer`` and ``referral`` (the open ones) are looked up unless given.
     """
     party = party or case_party(case, user)
-    if party is None or party == Party.SUPERVISOR:
+    if party is None or party == Party.SUPERVISING_OFFICE:
         return set()
     now = now or timezone.now()
     status = case.status
@@ -105,7 +94,7 @@ def case_available_actions(
     if party == Party.CONSUMER:
         if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION):
             actions |= {Action.POST_MESSAGE, Action.WITHDRAW}
-            if _offer_waits_for(offer, party):
+            if offer is not None and party in offer.waiting_for():
                 actions |= {Action.ACCEPT_OFFER, Action.REJECT_OFFER}
         elif status == Status.REGULATOR_INTAKE:
             actions |= {Action.POST_MESSAGE, Action.WITHDRAW}
@@ -134,7 +123,7 @@ def case_available_actions(
             # In mediation the proposals are the mediator's; the merchant answers them.
             if no_open_offer and status != Status.MEDIATION:
                 actions.add(Action.MAKE_OFFER)
-            if _offer_waits_for(offer, party):
+            if offer is not None and party in offer.waiting_for():
                 actions |= {Action.ACCEPT_OFFER, Action.REJECT_OFFER}
         if status == Status.NEGOTIATING:
             actions.add(Action.DECLINE)
@@ -153,7 +142,7 @@ def case_available_actions(
                 actions.add(Action.MAKE_OFFER)
         if status == Status.CLOSED:
             actions.add(Action.RECORD_CALLBACK)
-        referral = referral or case.referrals.filter(status=Referral.Status.REFERRED).first()
+        referral = referral or case.open_referral()
         if referral is None:
             if status in (Status.REGULATOR_INTAKE, Status.MEDIATION, Status.CLOSED):
                 actions.add(Action.OPEN_REFERRAL)
@@ -168,9 +157,9 @@ def require_action(case: Case, user, action: Action, **kwargs) -> Party:
     """Return the actor's party on the case, or raise when they may not take ``action`` now."""
     party = case_party(case, user)
     if party is None:
-        raise PermissionDenied(_("You cannot act on this case."), code="not_your_case")
+        raise ActionNotAllowed(_("You cannot act on this case."), code="not_your_case")
     if action not in case_available_actions(case, user, party=party, **kwargs):
-        raise PermissionDenied(
+        raise ActionNotAllowed(
             _("“%(action)s” is not possible on this case now (status: %(status)s).")
             % {"action": action.label, "status": case.get_status_display()},
             code="action_not_available",

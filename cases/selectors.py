@@ -70,7 +70,7 @@ def case_get_for_tracking(number: str, phone: str) -> Case | None:
 
 def case_thread_for(case: Case, party: Party) -> list:
     """Return the thread (events and messages) that ``party`` may read, oldest first."""
-    regulator = party in (Party.OFFICE, Party.SUPERVISOR)
+    regulator = party in (Party.OFFICE, Party.SUPERVISING_OFFICE)
     events = case.events.select_related("actor").order_by("seq")
     messages = {m.pk: m for m in Message.objects.filter(case=case)}
     if not regulator:

@@ -2,7 +2,8 @@
 
 Every minute beat runs ``sweep_deadlines`` (so does ``manage.py sweep_deadlines``). It claims due
 cases in batches with ``SELECT … FOR UPDATE SKIP LOCKED`` over the partial index on
-``next_action_at``, does each due timer through the services' ``Op``, and commits the batch.
+``next_action_at``, does what is due on each (``cases.due``) through an ``Op``, and writes the
+batch back at once.
 Two sweeps at once claim disjoint rows; a crash rolls the batch back for the next sweep; a timer,
 once done, is gone from the row (the status moved or a flag was set), so nothing happens twice.
 On PostgreSQL a batch is written back with COPY; docs/benchmarks.md has the figures.
@@ -20,144 +21,27 @@ from django.utils import timezone
 
 from core.calendar import WorkCalendar, load_calendar
 
-from .deadlines import calendar_days_deadline
-from .models import Agreement, Case, CaseEvent, DeadlinePolicy, Offer, Resolution, Status
-from .timers import Timer, pending_timers
+from .due import apply_due
+from .models import Case, CaseEvent, DeadlinePolicy
+from .op import Op, events_publish_on_commit
+from .timers import DEADLINE_FIELDS, MISSED_FLAGS
 
 logger = logging.getLogger(__name__)
-E = CaseEvent.Type
 
 # Fields a timer can change; the batch writes exactly these back.
 SWEPT_FIELDS = [
     "status",
     "resolution",
     "closed_at",
-    "acknowledge_due_at",
-    "acknowledge_due_provisional",
-    "settle_due_at",
-    "settle_due_provisional",
-    "choice_due_at",
-    "offer_due_at",
-    "fulfil_due_at",
-    "confirm_due_at",
-    "intake_due_at",
-    "intake_due_provisional",
-    "mediation_due_at",
-    "mediation_due_provisional",
-    "rating_due_at",
+    *DEADLINE_FIELDS,
     "deadline_basis",
     "next_action_at",
-    "acknowledge_late",
-    "fulfilment_overdue",
-    "intake_overdue",
+    *MISSED_FLAGS,
     "reminders_sent",
     "last_event_seq",
     "last_event_hash",
     "updated_at",
 ]
-
-
-def _do(op, timer: Timer) -> str:
-    """Do one due timer on the locked case; return what was done (for the sweep's report)."""
-    case = op.case
-    kind = timer.kind
-    if kind == "acknowledge":
-        case.acknowledge_late = True
-        op.record(
-            E.ACKNOWLEDGEMENT_OVERDUE, {"due_at": case.acknowledge_due_at.isoformat()}, notify=True
-        )
-        return "acknowledgement_overdue"
-    if kind.startswith(("settle_", "intake_")):
-        deadline, days = kind.rsplit("_", 1)
-        case.reminders_sent = [*case.reminders_sent, kind]
-        due = case.settle_due_at if deadline == "settle" else case.intake_due_at
-        if due is not None and op.now > due:
-            return "reminder_skipped"  # the deadline itself is already due; no point reminding
-        op.record(
-            E.REMINDER_SENT,
-            {"deadline": deadline, "working_days_before": int(days), "due_at": due.isoformat()},
-            notify=True,
-        )
-        return "reminder"
-    if kind == "settle":
-        op.transition(
-            Status.REGULATOR_INTAKE,
-            E.DEADLINE_MISSED,
-            data={"deadline": "settle", "due_at": case.settle_due_at.isoformat()},
-        )
-        return "escalated"
-    if kind == "offer":
-        lapsed = Offer.objects.filter(case=case, status=Offer.Status.OPEN).update(
-            status=Offer.Status.LAPSED, decided_at=op.now
-        )
-        due = case.offer_due_at
-        op.set_deadline("offer", None)
-        if lapsed:
-            op.record(E.OFFER_LAPSED, {"due_at": due.isoformat()}, notify=True)
-        return "offer_lapsed"
-    if kind == "choice":
-        op.transition(Status.CLOSED, E.CHOICE_WINDOW_EXPIRED, resolution=Resolution.NOT_SETTLED)
-        return "closed_not_settled"
-    if kind == "fulfil":
-        # The merchant did not say the agreement is fulfilled by its date: the consumer now has
-        # the confirmation window to confirm or report non-fulfilment, so the case cannot stay
-        # open for ever.
-        case.fulfilment_overdue = True
-        explained = op.set_deadline(
-            "confirm", calendar_days_deadline(op.now, op.policy.confirm_days)
-        )
-        op.record(
-            E.FULFILMENT_OVERDUE,
-            {"due_at": case.fulfil_due_at.isoformat(), "deadlines": {"confirm": explained}},
-            notify=True,
-        )
-        return "fulfilment_overdue"
-    if kind == "confirm":
-        agreement = case.agreements.order_by("-created_at", "-pk").first()
-        if agreement is not None:
-            Agreement.objects.filter(pk=agreement.pk).update(confirmation_presumed=True)
-        op.transition(
-            Status.CLOSED,
-            E.FULFILMENT_PRESUMED,
-            resolution=Resolution.SETTLED,
-            data={"agreement": agreement.pk if agreement else None},
-        )
-        return "closed_settled"
-    if kind == "intake":
-        case.intake_overdue = True
-        op.record(E.INTAKE_OVERDUE, {"due_at": case.intake_due_at.isoformat()}, notify=True)
-        return "intake_overdue"
-    if kind == "mediation":
-        op.transition(
-            Status.CLOSED,
-            E.MEDIATION_EXPIRED,
-            resolution=Resolution.MEDIATION_EXPIRED,
-            data={"due_at": case.mediation_due_at.isoformat()},
-        )
-        return "mediation_expired"
-    if kind == "rating":
-        due = case.rating_due_at
-        op.set_deadline("rating", None)
-        op.record(E.RATING_WINDOW_CLOSED, {"due_at": due.isoformat()})
-        return "rating_window_closed"
-    raise ValueError(f"unknown timer {kind!r}")
-
-
-def _apply_due(op) -> tuple[list[str], list[Timer]]:
-    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first; return what was
-    done and the timers still pending."""
-    done = []
-    for _ in range(20):  # each round does one timer; a case never has this many at once
-        pending = pending_timers(op.case, op.policy, op.calendar)
-        if not pending or pending[0].at >= op.now:
-            return done, pending
-        done.append(_do(op, pending[0]))
-    return done, pending_timers(op.case, op.policy, op.calendar)
-
-
-def apply_due_timers(op) -> list[str]:
-    """Do every timer of ``op.case`` that is due at ``op.now``, earliest first."""
-    return _apply_due(op)[0]
 
 
 @dataclass
@@ -258,8 +142,6 @@ def _sweep_batch(
     A case whose timers raise is set aside (``report.stuck``) and the batch is rolled back and
     claimed again without it, so one bad row never stops the deadlines of all the others.
     """
-    from .services import Op, _notify_on_commit
-
     current = None
     actions: Counter = Counter()
     try:
@@ -267,10 +149,10 @@ def _sweep_batch(
             cases = list(due_cases(now, batch_size, exclude=report.stuck))
             if not cases:
                 return 0
-            events, notify = [], []
+            events = []
             for current in cases:
                 op = Op(current, now, policy, calendar)
-                done, pending = _apply_due(op)
+                done, pending = apply_due(op)
                 actions.update(done)
                 current.next_action_at = pending[0].at if pending else None
                 current.updated_at = now
@@ -278,10 +160,9 @@ def _sweep_batch(
                     logger.error("sweep: case %s still has a due timer", current.number)
                     report.stuck.add(current.pk)
                 events.extend(op.events)
-                notify.extend(op.notify)
             current = None
             _save_batch(cases, events)
-            _notify_on_commit(notify)
+            events_publish_on_commit(events)
     except Exception:
         if current is None:
             raise  # the batch itself failed (database gone, …): let the task retry

@@ -1,7 +1,8 @@
-"""Which deadlines each status lives with, and what is pending on a case (DESIGN §4–5).
+"""What is pending on a case, derived from the table of deadlines (``cases.models.DEADLINES``).
 
-Pure functions over a case row, the policy and the calendar; ``services`` uses them to set
-deadlines on a transition and to keep ``Case.next_action_at`` equal to the earliest pending timer.
+Pure functions over a case row, the policy and the calendar: which deadlines start when a case
+enters a status, the reminders a deadline carries, and the timers the sweep still has to do, so
+that ``Case.next_action_at`` is always the earliest of them.
 """
 
 from dataclasses import dataclass
@@ -15,109 +16,116 @@ from .deadlines import (
     working_days_before,
     working_days_deadline,
 )
-from .models import Case, DeadlinePolicy, Status
+from .models import (
+    CALENDAR_DAYS,
+    DEADLINES,
+    WORKING_DAYS,
+    Case,
+    DeadlineKind,
+    DeadlinePolicy,
+)
 
-# Deadline column prefix -> statuses in which it is live. A column is cleared when the case
-# moves to a status where it is not live.
-LIVE_IN: dict[str, frozenset[str]] = {
-    "acknowledge": frozenset({Status.SUBMITTED}),
-    "settle": frozenset({Status.SUBMITTED, Status.NEGOTIATING}),
-    "choice": frozenset({Status.NOT_SETTLED}),
-    "offer": frozenset({Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION}),
-    "fulfil": frozenset({Status.SETTLED}),
-    "confirm": frozenset({Status.SETTLED}),
-    "intake": frozenset({Status.REGULATOR_INTAKE}),
-    "mediation": frozenset({Status.MEDIATION}),
-    "rating": frozenset({Status.CLOSED}),
-}
-WORKING_DAY_DEADLINES = ("acknowledge", "settle", "intake", "mediation")
+# The case columns that hold deadlines and their marks, and the flags the sweep sets.
+DEADLINE_FIELDS = [
+    field
+    for kind in DEADLINES.values()
+    for field in (kind.due_field, kind.provisional_field)
+    if field
+]
+MISSED_FLAGS = [kind.missed_flag for kind in DEADLINES.values() if kind.missed_flag]
+
+
+def deadline_start(
+    key: str, now: datetime, policy: DeadlinePolicy, calendar: WorkCalendar
+) -> Deadline:
+    """Return the ``key`` deadline starting from an event at ``now``, its length from the policy."""
+    kind = DEADLINES[key]
+    days = getattr(policy, kind.policy_days)
+    if kind.unit == WORKING_DAYS:
+        return working_days_deadline(now, days, calendar)
+    assert kind.unit == CALENDAR_DAYS, f"{key} has no length of its own"
+    return calendar_days_deadline(now, days)
 
 
 def deadlines_on_entry(
     status: str, now: datetime, policy: DeadlinePolicy, calendar: WorkCalendar
 ) -> dict[str, Deadline]:
     """Return the deadlines that start when a case enters ``status`` at ``now``."""
-    if status == Status.SUBMITTED:
-        return {
-            "acknowledge": working_days_deadline(now, policy.acknowledge_working_days, calendar),
-            "settle": working_days_deadline(now, policy.settle_working_days, calendar),
-        }
-    if status == Status.NOT_SETTLED:
-        return {"choice": calendar_days_deadline(now, policy.not_settled_choice_days)}
-    if status == Status.REGULATOR_INTAKE:
-        return {"intake": working_days_deadline(now, policy.intake_working_days, calendar)}
-    if status == Status.MEDIATION:
-        return {"mediation": working_days_deadline(now, policy.mediation_working_days, calendar)}
-    if status == Status.CLOSED:
-        return {"rating": calendar_days_deadline(now, policy.rating_days)}
-    return {}
+    return {
+        key: deadline_start(key, now, policy, calendar)
+        for key, kind in DEADLINES.items()
+        if kind.starts_on == status
+    }
 
 
-def reminder_days(deadline: str, policy: DeadlinePolicy) -> list[int]:
-    """Return the working days before ``deadline`` at which the policy reminds (DESIGN §5)."""
-    if deadline == "settle":
-        return list(policy.settle_reminder_working_days or [])
-    if deadline == "intake" and policy.intake_reminder_working_days:
-        return [policy.intake_reminder_working_days]
-    return []
+def reminder_days(key: str, policy: DeadlinePolicy) -> list[int]:
+    """Return the working days before the ``key`` deadline at which the policy reminds."""
+    field = DEADLINES[key].reminders
+    value = getattr(policy, field) if field else None
+    if not value:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
-def _reminders_of(case: Case, deadline: str, policy: DeadlinePolicy) -> list[int]:
+def _reminders_of(case: Case, kind: DeadlineKind, policy: DeadlinePolicy) -> list[int]:
     """The reminders the case was given with its deadline; a later policy change does not
     move them (cases keep what they were given). Rows from before the snapshot use the policy.
     """
-    basis = case.deadline_basis.get(deadline) or {}
-    return basis.get("reminders", reminder_days(deadline, policy))
+    basis = case.deadline_basis.get(kind.key) or {}
+    return basis.get("reminders", reminder_days(kind.key, policy))
 
 
 @dataclass(frozen=True, order=True)
 class Timer:
+    """Something the sweep does at ``at``: a deadline passing, or a reminder before it."""
+
     at: datetime
-    kind: str
+    deadline: str
+    reminder_days: int = 0  # 0: the deadline itself
+
+    @property
+    def is_reminder(self) -> bool:
+        return self.reminder_days > 0
+
+    @property
+    def reminder_key(self) -> str:
+        """How ``Case.reminders_sent`` remembers that this reminder went out."""
+        return f"{self.deadline}_{self.reminder_days}"
 
 
-def reminder_key(deadline: str, days: int) -> str:
-    return f"{deadline}_{days}"
+def reminders_forget(case: Case, key: str) -> None:
+    """Let the reminders of the ``key`` deadline go out again (the deadline started afresh)."""
+    case.reminders_sent = [r for r in case.reminders_sent if r.rsplit("_", 1)[0] != key]
 
 
 def pending_timers(case: Case, policy: DeadlinePolicy, calendar: WorkCalendar) -> list[Timer]:
     """Return everything the sweep still has to do for ``case``, earliest first.
 
-    A timer is due once its instant has passed. Each kind is done at most once: doing it either
-    moves the case on or sets the flag that removes the timer.
+    A timer is due once its instant has passed. Each is done at most once: doing it either moves
+    the case on, clears the deadline, or sets the flag (or reminder key) that removes the timer.
     """
     timers: list[Timer] = []
-    status = case.status
-    if status == Status.SUBMITTED and case.acknowledge_due_at and not case.acknowledge_late:
-        timers.append(Timer(case.acknowledge_due_at, "acknowledge"))
-    if status in (Status.SUBMITTED, Status.NEGOTIATING) and case.settle_due_at:
-        for days in _reminders_of(case, "settle", policy):
-            key = reminder_key("settle", days)
-            if key not in case.reminders_sent:
-                at = working_days_before(case.settle_due_at, days, calendar)
-                timers.append(Timer(at, key))
-        timers.append(Timer(case.settle_due_at, "settle"))
-    if status in LIVE_IN["offer"] and case.offer_due_at:
-        timers.append(Timer(case.offer_due_at, "offer"))
-    if status == Status.NOT_SETTLED and case.choice_due_at:
-        timers.append(Timer(case.choice_due_at, "choice"))
-    if status == Status.SETTLED and case.fulfil_due_at and not case.fulfilment_overdue:
-        timers.append(Timer(case.fulfil_due_at, "fulfil"))
-    if status == Status.SETTLED and case.confirm_due_at:
-        timers.append(Timer(case.confirm_due_at, "confirm"))
-    if status == Status.REGULATOR_INTAKE and case.intake_due_at and not case.intake_overdue:
-        for days in _reminders_of(case, "intake", policy):
-            key = reminder_key("intake", days)
-            if key not in case.reminders_sent:
-                timers.append(Timer(working_days_before(case.intake_due_at, days, calendar), key))
-        timers.append(Timer(case.intake_due_at, "intake"))
-    if status == Status.MEDIATION and case.mediation_due_at:
-        timers.append(Timer(case.mediation_due_at, "mediation"))
-    if status == Status.CLOSED and case.rating_due_at and case.rating is None:
-        timers.append(Timer(case.rating_due_at, "rating"))
+    for kind in DEADLINES.values():
+        due = kind.due_at(case)
+        if due is None or case.status not in kind.live_in or kind.is_missed(case):
+            continue
+        for days in _reminders_of(case, kind, policy):
+            timer = Timer(working_days_before(due, days, calendar), kind.key, days)
+            if timer.reminder_key not in case.reminders_sent:
+                timers.append(timer)
+        timers.append(Timer(due, kind.key))
     return sorted(timers)
 
 
 def next_action_at(case: Case, policy: DeadlinePolicy, calendar: WorkCalendar) -> datetime | None:
     timers = pending_timers(case, policy, calendar)
     return timers[0].at if timers else None
+
+
+def live_deadlines(case: Case) -> list[tuple[DeadlineKind, datetime]]:
+    """Return the deadlines the case carries now, in the table's order."""
+    return [
+        (kind, kind.due_at(case))
+        for kind in DEADLINES.values()
+        if kind.due_at(case) is not None and case.status in kind.live_in
+    ]

@@ -7,30 +7,26 @@ from core.calendar import load_calendar
 
 from .deadlines import working_days_left
 from .forms import TrackForm
+from .models import WORKING_DAYS
 from .rules import case_available_actions
 from .selectors import case_get_for_tracking, case_get_for_user, case_thread_for
-from .timers import LIVE_IN, WORKING_DAY_DEADLINES
+from .timers import live_deadlines
 
 
 def _deadlines(case) -> list[dict]:
     now, calendar = timezone.now(), load_calendar()
-    shown = []
-    for key in LIVE_IN:
-        due = getattr(case, f"{key}_due_at")
-        if due is None:
-            continue
-        shown.append(
-            {
-                "key": key,
-                "due_at": due,
-                "provisional": getattr(case, f"{key}_due_provisional", False),
-                "working_days_left": working_days_left(now, due, calendar)
-                if key in WORKING_DAY_DEADLINES
-                else None,
-                "overdue": now > due,
-            }
-        )
-    return shown
+    return [
+        {
+            "key": kind.key,
+            "due_at": due,
+            "provisional": kind.is_provisional(case),
+            "working_days_left": working_days_left(now, due, calendar)
+            if kind.unit == WORKING_DAYS
+            else None,
+            "overdue": now > due,
+        }
+        for kind, due in live_deadlines(case)
+    ]
 
 
 @login_required

@@ -63,9 +63,6 @@ class ComplaintForm(forms.Form):
         required=False,
     )
 
-    def clean_merchant_credit_code(self) -> str:
-        return self.cleaned_data["merchant_credit_code"].strip().upper()
-
     def add_domain_error(self, error) -> None:
         """Show a service's error beside the field it names, or above the form."""
         field = {"merchant": "merchant_name"}.get(error.field, error.field)

@@ -18,7 +18,12 @@ class DomainError(Exception):
             self.code = code
 
 
-class PermissionDenied(DomainError):
+class ActionNotAllowed(DomainError):
+    """The person may not do this (not their case, or not possible in its current state).
+
+    Distinct from Django's ``PermissionDenied``, which views raise to answer 403.
+    """
+
     code = "permission_denied"
 
 

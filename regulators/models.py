@@ -67,8 +67,27 @@ class Office(models.Model):
             Office.objects.filter(pk=self.pk).update(path=path)
 
     def is_within(self, other: "Office") -> bool:
-        """Return whether this office is ``other`` or below it."""
+        """Return whether this office is ``other`` or below it (``other`` supervises it)."""
         return self.path.startswith(other.path)
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Return the ids of this office and every office above it, nearest first."""
+        return [int(pk) for pk in reversed(self.path.strip("/").split("/"))]
+
+
+class RegulatorMembershipQuerySet(models.QuerySet):
+    def supervisors_over(self, office: Office) -> list["RegulatorMembership"]:
+        """Return the staff with the supervisor role nearest to ``office``: its own supervisors,
+        else those of the closest office above it that has any (who is alerted when the office
+        misses a deadline)."""
+        by_office: dict[int, list[RegulatorMembership]] = {}
+        staff = self.filter(
+            role=RegulatorMembership.Role.SUPERVISOR, office__in=office.ancestor_ids
+        )
+        for membership in staff.select_related("user"):
+            by_office.setdefault(membership.office_id, []).append(membership)
+        return next((by_office[pk] for pk in office.ancestor_ids if pk in by_office), [])
 
 
 class RegulatorMembership(models.Model):
@@ -84,6 +103,8 @@ class RegulatorMembership(models.Model):
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OFFICER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RegulatorMembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("regulator staff")

@@ -11,29 +11,26 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from cases import services
 from cases.deadlines import calendar_days_deadline, local_date, working_days_deadline
+from cases.due import case_apply_due
 from cases.ledger import ledger_verify
-from cases.models import TRANSITIONS, Case, CaseEvent, DeadlinePolicy, Status
+from cases.models import (
+    DEADLINES,
+    TRANSITIONS,
+    WORKING_DAYS,
+    Case,
+    CaseEvent,
+    DeadlinePolicy,
+    Status,
+)
 from cases.rules import Action, case_available_actions
 from cases.sweep import sweep_deadlines
 from cases.timers import pending_timers
 from core.calendar import load_calendar
-from core.errors import PermissionDenied
+from core.errors import ActionNotAllowed
 from tests import factories as f
 from tests.conftest import at
 
 ACTORS = ["consumer", "merchant", "officer", "other_officer", "supervisor", "outsider"]
-WORKING_DAY_KEYS = {
-    "acknowledge": "acknowledge_working_days",
-    "settle": "settle_working_days",
-    "intake": "intake_working_days",
-    "mediation": "mediation_working_days",
-}
-CALENDAR_DAY_KEYS = {
-    "choice": "not_settled_choice_days",
-    "offer": "offer_response_days",
-    "confirm": "confirm_days",
-    "rating": "rating_days",
-}
 
 
 def _call(action: Action, case: Case, actor, now: datetime, people: dict):
@@ -158,9 +155,7 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(actor_name=st.sampled_from(ACTORS), action=st.sampled_from(list(Action)))
     def act(self, actor_name, action):
         actor = self.people[actor_name]
-        services.case_apply_due(
-            self.case.pk, now=self.now, policy=self.policy, calendar=self.calendar
-        )
+        case_apply_due(self.case.pk, now=self.now, policy=self.policy, calendar=self.calendar)
         self.case.refresh_from_db()
         allowed = action in case_available_actions(self.case, actor, now=self.now)
         before = self.case.last_event_seq
@@ -169,7 +164,7 @@ class CaseMachine(RuleBasedStateMachine):
             self.case.refresh_from_db()
             assert self.case.last_event_seq > before
         else:
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(ActionNotAllowed):
                 _call(action, self.case, actor, self.now, self.people)
             self.case.refresh_from_db()
             assert self.case.last_event_seq == before
@@ -203,18 +198,18 @@ class CaseMachine(RuleBasedStateMachine):
         for event in case.events.order_by("seq"):
             for key in event.data.get("deadlines", {}):
                 setters[key] = event
-        for key, days_field in {**WORKING_DAY_KEYS, **CALENDAR_DAY_KEYS}.items():
-            due = getattr(case, f"{key}_due_at")
-            if due is None:
+        for kind in DEADLINES.values():
+            due = kind.due_at(case)
+            if due is None or kind.policy_days is None:
                 continue
-            event = setters[key]
-            days = getattr(self.policy, days_field)
-            if key in WORKING_DAY_KEYS:
+            event = setters[kind.key]
+            days = getattr(self.policy, kind.policy_days)
+            if kind.unit == WORKING_DAYS:
                 expected = working_days_deadline(event.created_at, days, self.calendar)
-                assert getattr(case, f"{key}_due_provisional") == expected.provisional
+                assert kind.is_provisional(case) == expected.provisional
             else:
                 expected = calendar_days_deadline(event.created_at, days)
-            assert due == expected.due_at, key
+            assert due == expected.due_at, kind.key
         timers = pending_timers(case, self.policy, self.calendar)
         assert case.next_action_at == (timers[0].at if timers else None)
 

@@ -1,10 +1,9 @@
 """The deadline sweep (DESIGN §5): each due case moves once; reminders and flags happen once."""
 
 import threading
-from pathlib import Path
 
 import pytest
-from django.conf import settings
+from celery.signals import before_task_publish
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -14,6 +13,7 @@ from cases.ledger import ledger_verify
 from cases.models import Case, CaseEvent, Offer, Resolution, Status
 from cases.rules import Action, case_available_actions
 from cases.sweep import sweep_deadlines
+from odr.celery import app as celery_app
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.conftest import at
@@ -83,11 +83,11 @@ def test_offer_lapses_after_seven_days(file_case, mallory, alice):
 def test_accepting_after_the_offer_lapsed_is_refused_even_before_the_sweep(
     file_case, mallory, alice
 ):
-    from core.errors import PermissionDenied
+    from core.errors import ActionNotAllowed
 
     case = file_case()
     offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionNotAllowed):
         services.offer_accept(case=case, actor=alice, now=at(2026, 3, 11, 8))
     case.refresh_from_db()
     assert case.status == Status.NEGOTIATING
@@ -166,15 +166,30 @@ def test_sweep_command_prints_what_it_did(file_case, capsys):
     assert "escalated 1" in out and "acknowledgement_overdue 1" in out
 
 
-def test_no_celery_countdown_or_eta_holds_a_deadline():
-    """Deadlines live in indexed columns swept every minute, never in broker ETAs."""
-    offenders = [
-        str(path)
-        for app in ("cases", "core", "merchants", "consumers", "regulators", "accounts", "odr")
-        for path in Path(settings.BASE_DIR, app).rglob("*.py")
-        if "countdown=" in path.read_text() or "eta=" in path.read_text()
-    ]
-    assert offenders == []
+def test_no_task_is_published_with_an_eta(
+    file_case, alice, mallory, django_capture_on_commit_callbacks
+):
+    """Deadlines live in indexed columns swept every minute, never in broker ETAs: a whole
+    lifecycle, deadlines included, publishes its tasks for now."""
+    published = []
+
+    def capture(sender=None, headers=None, **kwargs):
+        published.append((sender, headers.get("eta")))
+
+    before_task_publish.connect(capture)
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            case = file_case()
+            offer(case, mallory, at(2026, 3, 3, 9))
+            services.offer_accept(case=case, actor=alice, now=at(2026, 3, 4, 9))
+            sweep_deadlines(at(2026, 6, 1, 9))  # fulfilment, confirmation and rating pass
+    finally:
+        celery_app.conf.task_always_eager = True
+        before_task_publish.disconnect(capture)
+        celery_app.control.purge()
+    assert {task for task, _ in published} == {"cases.tasks.notify_events"}
+    assert [eta for _, eta in published] == [None] * len(published)
 
 
 @pytest.mark.django_db(transaction=True)

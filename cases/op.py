@@ -1,0 +1,144 @@
+"""The operation: the changes made to one locked case, its new events, and what to publish.
+
+Services, the sweep and the provisional recomputation all change a case through an ``Op``:
+``Op.transition`` is the one function that writes ``Case.status``; ``Op.record`` the one that
+appends to the event chain; ``Op.set_deadline`` the one that writes a deadline column. The caller
+holds the case row locked; ``Op.save`` writes it and, once the transaction commits, announces the
+new events (``events_recorded``), which ``cases.tasks`` turns into notifications.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils.translation import gettext as _
+
+from core.calendar import WorkCalendar
+from core.errors import InvalidTransition
+
+from .deadlines import Deadline
+from .ledger import event_append
+from .models import (
+    DEADLINES,
+    INITIAL_STATUSES,
+    TRANSITIONS,
+    Case,
+    CaseEvent,
+    DeadlinePolicy,
+    Offer,
+    Status,
+)
+from .timers import deadlines_on_entry, next_action_at, reminder_days, reminders_forget
+
+# Sent after the transaction that recorded events commits, with the saved ``events``.
+events_recorded = Signal()
+
+
+def events_publish_on_commit(events: list[CaseEvent]) -> None:
+    """Announce ``events`` once the current transaction commits (never from inside it)."""
+    if events:
+        # robust: the change is committed; a failing receiver must not turn it into an error.
+        transaction.on_commit(
+            lambda: events_recorded.send_robust(sender=Case, events=events), robust=True
+        )
+
+
+@dataclass
+class Op:
+    case: Case
+    now: datetime
+    policy: DeadlinePolicy
+    calendar: WorkCalendar
+    actor: object | None = None
+    party: str | None = None
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def record(self, type: str, data: dict | None = None, *, internal: bool = False) -> CaseEvent:
+        """Append an event to the case's chain (saved with the case by ``Op.save``)."""
+        event = event_append(
+            self.case, type, now=self.now, actor=self.actor, data=data, internal=internal
+        )
+        self.events.append(event)
+        return event
+
+    def set_deadline(self, key: str, deadline: Deadline | None) -> dict | None:
+        """Set (or clear) the ``key`` deadline of the case; return its explanation for the event."""
+        case, kind = self.case, DEADLINES[key]
+        setattr(case, kind.due_field, deadline.due_at if deadline else None)
+        if kind.provisional_field:
+            setattr(case, kind.provisional_field, bool(deadline and deadline.provisional))
+            if deadline:
+                basis = {**deadline.basis, "reminders": reminder_days(key, self.policy)}
+                case.deadline_basis = {**case.deadline_basis, key: basis}
+            else:
+                case.deadline_basis = {k: v for k, v in case.deadline_basis.items() if k != key}
+        return deadline.explained() if deadline else None
+
+    def transition(
+        self,
+        to: str,
+        event_type: str,
+        *,
+        resolution: str = "",
+        data: dict | None = None,
+        deadlines: dict[str, Deadline] | None = None,
+    ) -> CaseEvent:
+        """Move the case to ``to`` — the only place that writes ``Case.status``.
+
+        Checks the transition table (a new case, with no status yet, may only enter one of the
+        initial statuses), clears the deadlines the new status does not live with, starts the ones
+        it begins (plus ``deadlines`` the caller knows, such as an agreement's fulfil-by date),
+        withdraws an offer left open, and records the event.
+        """
+        case = self.case
+        old = case.status
+        allowed = TRANSITIONS[old] if old else {(s, "") for s in INITIAL_STATUSES}
+        if (to, resolution) not in allowed:
+            raise InvalidTransition(
+                _("A case cannot go from “%(old)s” to “%(new)s”.")
+                % {"old": Status(old).label if old else "—", "new": Status(to).label}
+            )
+        data = dict(data or {})
+        if old:
+            data.update({"from": old, "to": to})
+        else:
+            data["to"] = to
+        if resolution:
+            data["resolution"] = resolution
+
+        if case.offer_due_at and to not in DEADLINES["offer"].live_in:
+            withdrawn = case.offers.filter(status=Offer.Status.OPEN).update(
+                status=Offer.Status.WITHDRAWN, decided_at=self.now
+            )
+            if withdrawn:
+                data["offer_withdrawn"] = True
+        for key, kind in DEADLINES.items():
+            if to not in kind.live_in:
+                self.set_deadline(key, None)
+        starting = {
+            **deadlines_on_entry(to, self.now, self.policy, self.calendar),
+            **(deadlines or {}),
+        }
+        explained = {key: self.set_deadline(key, deadline) for key, deadline in starting.items()}
+        if explained:
+            data["deadlines"] = explained
+        # A deadline that starts afresh has not been missed, nor reminded of, yet.
+        for key in starting:
+            if DEADLINES[key].missed_flag:
+                setattr(case, DEADLINES[key].missed_flag, False)
+            reminders_forget(case, key)
+        # Overdue fulfilment concerns only the agreement being fulfilled, whatever comes next.
+        case.fulfilment_overdue = False
+        case.status = to
+        case.resolution = resolution
+        case.closed_at = self.now if to == Status.CLOSED else None
+        return self.record(event_type, data)
+
+    def save(self) -> None:
+        """Write the case and its new events; publish the events once the transaction commits."""
+        self.case.next_action_at = next_action_at(self.case, self.policy, self.calendar)
+        self.case.save()
+        CaseEvent.objects.bulk_create(self.events)
+        events_publish_on_commit(self.events)
+        self.events = []

@@ -1,0 +1,63 @@
+"""Every change to a case (DESIGN §4). Views, the API, tasks and the sweep call these; nothing else
+writes a case, its thread or its event chain.
+
+Each public service checks what the person typed, then (``_common.acting``) applies any deadline
+already due (so a late action meets the state the deadline produced), locks the case row, checks
+with ``rules.require_action`` that the actor may do it, and makes its change through
+``cases.op.Op``: ``Op.transition`` is the one function that writes ``Case.status``, ``Op.record``
+the one that appends to the event chain. Services return the current case (or what they made);
+the caller's own instance is not updated.
+"""
+
+from .agreement import (
+    agreement_confirm,
+    agreement_mark_fulfilled,
+    agreement_report_breach,
+    case_rate,
+)
+from .filing import case_file
+from .negotiation import (
+    case_acknowledge,
+    case_close,
+    case_decline,
+    case_escalate,
+    case_post_message,
+    case_withdraw,
+    offer_accept,
+    offer_make,
+    offer_reject,
+)
+from .referral import callback_record, referral_decide, referral_extend, referral_open
+from .regulator import (
+    case_accept,
+    case_reject_intake,
+    case_transfer,
+    mediation_conclude,
+    mediation_terminate,
+)
+
+__all__ = [
+    "agreement_confirm",
+    "agreement_mark_fulfilled",
+    "agreement_report_breach",
+    "callback_record",
+    "case_accept",
+    "case_acknowledge",
+    "case_close",
+    "case_decline",
+    "case_escalate",
+    "case_file",
+    "case_post_message",
+    "case_rate",
+    "case_reject_intake",
+    "case_transfer",
+    "case_withdraw",
+    "mediation_conclude",
+    "mediation_terminate",
+    "offer_accept",
+    "offer_make",
+    "offer_reject",
+    "referral_decide",
+    "referral_extend",
+    "referral_open",
+]

@@ -1,0 +1,112 @@
+"""Filing a complaint (DESIGN §4): the case starts at the merchant or at the regulator."""
+
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.errors import ValidationFailed
+from regulators.models import Office
+
+from ..deadlines import local_date
+from ..ledger import text_sha256
+from ..models import Case, Channel, Status
+from ..op import Op
+from ._common import E, context, money, required_text
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _new_number(now: datetime) -> str:
+    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"{local_date(now):%Y%m%d}-{suffix}"
+
+
+def case_file(
+    *,
+    consumer,
+    merchant,
+    subject: str,
+    facts: str,
+    claim: str,
+    amount_claimed: Decimal | None = None,
+    purchase_date: date | None = None,
+    order_reference: str = "",
+    channel: str = Channel.WEB,
+    consent_disclosure: bool = False,
+    consent_contact: bool = False,
+    filed_by=None,
+    number: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """File a complaint. An active ODR merchant receives it (``submitted``); any other goes to the
+    regulator office whose region most specifically contains the merchant's (``regulator_intake``).
+
+    The case number is random unless ``number`` is given (demo data with documented numbers).
+    """
+    now, policy, calendar = context(now)
+    subject = required_text(
+        subject, "subject", _("Say in a few words what the complaint is about.")
+    )
+    facts = required_text(facts, "facts", _("Describe what happened."))
+    claim = required_text(claim, "claim", _("Say what you ask the merchant to do."))
+    if amount_claimed is not None:
+        amount_claimed = money(amount_claimed, "amount_claimed")
+    if purchase_date and purchase_date > local_date(now):
+        raise ValidationFailed(
+            _("The purchase date cannot be in the future."), field="purchase_date"
+        )
+    office = Office.objects.for_region(merchant.region_code)
+    if office is None:
+        raise ValidationFailed(
+            _("No regulator office covers the merchant's region %(code)s.")
+            % {"code": merchant.region_code},
+            code="no_office",
+            field="merchant",
+        )
+    if number is not None and Case.objects.filter(number=number).exists():
+        raise ValidationFailed(_("That case number is taken."), code="duplicate", field="number")
+    with transaction.atomic():
+        case = Case(
+            number=number or _new_number(now),
+            consumer=consumer,
+            merchant=merchant,
+            office=office,
+            channel=channel,
+            subject=subject,
+            facts=facts,
+            claim=claim,
+            amount_claimed=amount_claimed,
+            purchase_date=purchase_date,
+            order_reference=(order_reference or "").strip(),
+            consent_disclosure=consent_disclosure,
+            consent_contact=consent_contact,
+            filed_by=filed_by,
+            filed_at=now,
+        )
+        while Case.objects.filter(number=case.number).exists():
+            case.number = _new_number(now)
+        op = Op(case, now, policy, calendar, actor=filed_by or consumer)
+        op.transition(
+            Status.SUBMITTED if merchant.receives_complaints_directly else Status.REGULATOR_INTAKE,
+            E.FILED,
+            data={
+                "consumer": consumer.pk,
+                "merchant": merchant.pk,
+                "office": office.pk,
+                "channel": channel,
+                "merchant_odr_status": merchant.odr_status,
+                "subject_sha256": text_sha256(subject),
+                "facts_sha256": text_sha256(facts),
+                "claim_sha256": text_sha256(claim),
+                "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
+                "purchase_date": purchase_date.isoformat() if purchase_date else None,
+                "order_reference": case.order_reference,
+                "consent_disclosure": consent_disclosure,
+                "consent_contact": consent_contact,
+            },
+        )
+        op.save()
+    return case
