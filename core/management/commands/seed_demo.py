@@ -1,8 +1,12 @@
 """Demo data: offices, merchants in every ODR status, staff, consumers, and cases in every status.
 
 Idempotent: people, offices and merchants are looked up by their natural keys, and each demo
-case by its order reference, so running it again changes nothing. Cases are reached through the
-services, exactly as the people would reach them.
+case by its fixed case number (``DEMO_CASES``), so running it again changes nothing. Cases are
+reached through the services, exactly as the people would reach them.
+
+The demo case numbers and the consumers' phones are fixed so that the README can list them for
+public tracking (``/cases/track/``). Real case numbers start with the filing date; the demo ones
+share one fixed date part, because demo cases are filed relative to the day the command runs.
 """
 
 from datetime import timedelta
@@ -115,6 +119,22 @@ CONSUMERS = [
 ]
 
 
+# Order reference -> fixed case number (the README lists them; keep the two in step).
+DEMO_CASES = {
+    "DEMO-01": "20260302-DEMCASEA",
+    "DEMO-02": "20260302-DEMCASEB",
+    "DEMO-03": "20260302-DEMCASEC",
+    "DEMO-04": "20260302-DEMCASED",
+    "DEMO-05": "20260302-DEMCASEE",
+    "DEMO-06": "20260302-DEMCASEF",
+    "DEMO-07": "20260302-DEMCASEG",
+    "DEMO-08": "20260302-DEMCASEH",
+    "DEMO-09": "20260302-DEMCASEJ",
+    "DEMO-10": "20260302-DEMCASEK",
+    "DEMO-11": "20260302-DEMCASEL",
+}
+
+
 def demo_credit_code(seed: int, region: str) -> str:
     body = f"91{region}MA{seed:07d}"
     return body + check_character(body)
@@ -136,6 +156,7 @@ class Command(BaseCommand):
             f"merchants, {User.objects.count()} users, {Case.objects.count()} cases "
             f"({created} new). Password for every demo account: {PASSWORD}"
         )
+        self._list_cases()
 
     # --- people and organisations --------------------------------------------------------
 
@@ -201,7 +222,8 @@ class Command(BaseCommand):
         consumers = {}
         for email, name, phone in CONSUMERS:
             user = self._user(email, name, phone)
-            consumer_profile_create(user=user)
+            # The phone is what public tracking asks for, so make sure it is the documented one.
+            consumer_profile_create(user=user, phone=phone)
             consumers[email.split("@")[0]] = user
         return consumers
 
@@ -357,7 +379,16 @@ class Command(BaseCommand):
         }
         created = 0
         for reference, (consumer, merchant, subject, script) in scripts.items():
-            if Case.objects.filter(order_reference=reference).exists():
+            number = DEMO_CASES[reference]
+            if Case.objects.filter(number=number).exists():
+                continue
+            earlier = Case.objects.filter(order_reference=reference, consumer=consumer).first()
+            if earlier is not None:
+                # Seeded before the numbers were fixed; renumbering would break its hash chain.
+                self.stdout.write(
+                    f"{reference} already exists as {earlier.number} (an earlier seed); "
+                    f"{number} applies to a fresh database."
+                )
                 continue
             case = s.case_file(
                 consumer=consumer,
@@ -369,8 +400,22 @@ class Command(BaseCommand):
                 purchase_date=local_date(now) - timedelta(days=20),
                 order_reference=reference,
                 consent_disclosure=True,
+                number=number,
                 now=hours_ago(72),
             )
             script(case)
             created += 1
         return created
+
+    def _list_cases(self) -> None:
+        """Print the demo cases with what public tracking asks for: number and phone."""
+        cases = Case.objects.filter(
+            order_reference__in=DEMO_CASES, consumer__email__in=[c[0] for c in CONSUMERS]
+        ).select_related("consumer")
+        self.stdout.write("Demo cases (track them at /cases/track/ with the number and phone):")
+        for case in sorted(cases, key=lambda c: (c.order_reference, c.number)):
+            status = case.status + (f" ({case.resolution})" if case.resolution else "")
+            self.stdout.write(
+                f"  {case.number}  {case.order_reference}  {status:<21}  "
+                f"{case.consumer.email:<20}  {case.consumer.phone}"
+            )
