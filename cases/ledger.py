@@ -3,7 +3,8 @@
 Each event's hash covers the previous event's hash and the event's own content, so altering,
 removing or reordering any stored event breaks every link after it. The case row keeps the tip of
 its chain (``last_event_seq``, ``last_event_hash``); writers hold the case row locked while they
-append, so a chain never forks.
+append, so a chain never forks. An evidence file's SHA-256 is chained in its ``evidence_added``
+event, so the chain also vouches for the stored file.
 """
 
 import hashlib
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .models import GENESIS_HASH, Case, CaseEvent
+from .models import GENESIS_HASH, Case, CaseEvent, Evidence
 
 
 def _canonical(value) -> str:
@@ -109,8 +110,40 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def file_sha256(name: str) -> str | None:
+    """Return the SHA-256 of the stored evidence file ``name``, read in chunks, or None when the
+    storage does not have it."""
+    if not name:
+        return None
+    digest = hashlib.sha256()
+    try:
+        with Evidence._meta.get_field("file").storage.open(name, "rb") as stored:
+            for chunk in stored.chunks():
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+def _evidence_problem(event: CaseEvent, case_id: int, files: dict[int, tuple[int, str]]) -> str:
+    pk = event.data.get("evidence")
+    if files.get(pk, (None,))[0] != case_id:
+        return f"evidence #{pk} is missing (its record was deleted)"
+    actual = file_sha256(files[pk][1])
+    if actual is None:
+        return f"evidence #{pk}: the stored file is missing"
+    if actual != event.data.get("sha256"):
+        return f"evidence #{pk}: the stored file was altered (SHA-256 mismatch)"
+    return ""
+
+
 def _verify_one(
-    number: str, events: list[CaseEvent], tip: tuple[int, str], filed_text: dict[str, str]
+    number: str,
+    events: list[CaseEvent],
+    tip: tuple[int, str],
+    filed_text: dict[str, str],
+    case_id: int,
+    files: dict[int, tuple[int, str]],
 ) -> BrokenLink | None:
     prev, expected_seq = GENESIS_HASH, 1
     for event in events:
@@ -141,13 +174,20 @@ def _verify_one(
         recorded = filed.get(f"{name}_sha256")
         if recorded is not None and recorded != text_sha256(filed_text[name]):
             return BrokenLink(number, 1, f"the case's {name} no longer matches what was filed")
+    # Each evidence file must still be the one whose digest its event chained.
+    for event in events:
+        if event.type == CaseEvent.Type.EVIDENCE_ADDED:
+            problem = _evidence_problem(event, case_id, files)
+            if problem:
+                return BrokenLink(number, event.seq, problem)
     return None
 
 
 def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]:
     """Yield the first broken link of every case whose chain does not verify.
 
-    Streams events in (case, seq) order so memory stays flat however many rows there are.
+    Streams events in (case, seq) order so memory stays flat however many rows there are, and
+    reads each evidence file in chunks to compare it with the SHA-256 its event recorded.
     """
     cases = Case.objects.all() if cases is None else cases
     case_ids = cases.order_by("pk").values_list(
@@ -162,9 +202,19 @@ def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]
         texts = {row[0]: dict(zip(FILED_TEXT, row[4:], strict=True)) for row in batch}
         last_pk = batch[-1][0]
         events_by_case: dict[int, list[CaseEvent]] = {pk: [] for pk in tips}
+        evidence_ids = []
         for event in CaseEvent.objects.filter(case_id__in=tips).order_by("case_id", "seq"):
             events_by_case[event.case_id].append(event)
+            if event.type == CaseEvent.Type.EVIDENCE_ADDED:
+                evidence_ids.append(event.data.get("evidence"))
+        evidence_ids = [pk for pk in evidence_ids if isinstance(pk, int)]
+        files = {
+            pk: (case_id, name)
+            for pk, case_id, name in Evidence.objects.filter(pk__in=evidence_ids).values_list(
+                "pk", "case_id", "file"
+            )
+        }
         for pk, (number, tip) in tips.items():
-            broken = _verify_one(number, events_by_case[pk], tip, texts[pk])
+            broken = _verify_one(number, events_by_case[pk], tip, texts[pk], pk, files)
             if broken is not None:
                 yield broken

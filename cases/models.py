@@ -1,4 +1,5 @@
 import operator
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -561,7 +562,23 @@ class Message(models.Model):
         return f"{self.case_id}: {self.body[:30]}"
 
 
+def evidence_upload_to(evidence: "Evidence", filename: str) -> str:
+    """Return a random storage name in the case's folder, keeping only the extension given.
+
+    The name a person gave the file is never part of where it is stored (it is kept in
+    ``original_name``), so it can neither collide, be guessed nor travel through a path.
+    """
+    extension = filename.rpartition(".")[2].lower() if "." in filename else "bin"
+    return f"evidence/{evidence.case.number}/{uuid.uuid4().hex}.{extension}"
+
+
 class Evidence(models.Model):
+    """A file attached to a case (DESIGN §6), checked by ``cases.evidence`` before it is stored.
+
+    ``sha256`` and ``size`` are those of the stored bytes (an image is stored re-encoded); the
+    ``evidence_added`` event chains the same digest, and ``ledger_verify`` checks the file.
+    """
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
@@ -569,8 +586,9 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    file = models.FileField(upload_to="evidence/%Y/%m/")
+    file = models.FileField(upload_to=evidence_upload_to)
     original_name = models.CharField(max_length=255)
+    description = models.CharField(_("description"), max_length=500, blank=True)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

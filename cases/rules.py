@@ -28,6 +28,7 @@ class Action(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", _("Acknowledge")
     POST_MESSAGE = "post_message", _("Post a message")
     POST_NOTE = "post_note", _("Add a regulator-only note")
+    ADD_EVIDENCE = "add_evidence", _("Attach evidence")
     MAKE_OFFER = "make_offer", _("Make an offer")
     ACCEPT_OFFER = "accept_offer", _("Accept the offer")
     REJECT_OFFER = "reject_offer", _("Reject the offer")
@@ -150,6 +151,10 @@ def case_available_actions(
             actions.add(Action.DECIDE_REFERRAL)
             if not referral.extended:
                 actions.add(Action.EXTEND_REFERRAL)
+    # Evidence goes where the person may write to the thread, and with a report of
+    # non-fulfilment.
+    if actions & {Action.POST_MESSAGE, Action.REPORT_BREACH}:
+        actions.add(Action.ADD_EVIDENCE)
     return actions
 
 

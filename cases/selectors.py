@@ -5,7 +5,7 @@ from django.http import Http404
 
 from regulators.models import Office
 
-from .models import Case, CaseEvent, Message, Status
+from .models import Case, Evidence, Message, Offer, Status
 from .rules import Party, case_party
 
 # The deadline that orders a status's queue (the one that decides what happens next).
@@ -68,23 +68,29 @@ def case_get_for_tracking(number: str, phone: str) -> Case | None:
     )
 
 
-def case_thread_for(case: Case, party: Party) -> list:
-    """Return the thread (events and messages) that ``party`` may read, oldest first."""
-    regulator = party in (Party.OFFICE, Party.SUPERVISING_OFFICE)
-    events = case.events.select_related("actor").order_by("seq")
-    messages = {m.pk: m for m in Message.objects.filter(case=case)}
-    if not regulator:
+REGULATOR_PARTIES = (Party.OFFICE, Party.SUPERVISING_OFFICE)
+
+
+def case_thread_for(case: Case, party: Party, *, since: int = 0) -> list[dict]:
+    """Return the thread entries ``party`` may read, oldest first: each event of the chain after
+    ``since`` (its sequence number) with the message, evidence file or offer it refers to."""
+    events = case.events.filter(seq__gt=since).select_related("actor").order_by("seq")
+    if party not in REGULATOR_PARTIES:
         events = events.filter(internal=False)
-    thread = []
-    for event in events:
-        message = (
-            messages.get(event.data.get("message"))
-            if event.type
-            in (
-                CaseEvent.Type.MESSAGE_POSTED,
-                CaseEvent.Type.NOTE_POSTED,
-            )
-            else None
-        )
-        thread.append({"event": event, "message": message})
-    return thread
+    events = list(events)
+
+    def referred(key: str) -> list[int]:
+        return [e.data[key] for e in events if isinstance(e.data.get(key), int)]
+
+    messages = Message.objects.in_bulk(referred("message"))
+    evidence = Evidence.objects.in_bulk(referred("evidence"))
+    offers = Offer.objects.in_bulk(referred("offer"))
+    return [
+        {
+            "event": event,
+            "message": messages.get(event.data.get("message")),
+            "evidence": evidence.get(event.data.get("evidence")),
+            "offer": offers.get(event.data.get("offer")),
+        }
+        for event in events
+    ]

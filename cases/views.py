@@ -1,48 +1,236 @@
+"""The case page that every party works a case on, its live thread, and public tracking."""
+
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from core.calendar import load_calendar
+from core.calendar import WorkCalendar, load_calendar
+from core.errors import DomainError
+from core.masking import mask_email, mask_name, mask_phone
 
-from .deadlines import working_days_left
-from .forms import TrackForm
-from .models import WORKING_DAYS
-from .rules import case_available_actions
-from .selectors import case_get_for_tracking, case_get_for_user, case_thread_for
+from .deadlines import local_date, working_days_left
+from .forms import ACTION_FORMS, ActionForm, TrackForm
+from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Status
+from .rules import Action, Party, case_available_actions
+from .selectors import (
+    REGULATOR_PARTIES,
+    case_get_for_tracking,
+    case_get_for_user,
+    case_thread_for,
+)
 from .timers import live_deadlines
 
+E = CaseEvent.Type
+# Entries that add to the thread without changing what anyone can do.
+QUIET_EVENTS = {E.MESSAGE_POSTED, E.NOTE_POSTED, E.EVIDENCE_ADDED, E.REMINDER_SENT}
+# Forms shown under the thread (writing to it) rather than among the actions.
+COMPOSERS = (Action.POST_MESSAGE, Action.POST_NOTE, Action.ADD_EVIDENCE)
 
-def _deadlines(case) -> list[dict]:
-    now, calendar = timezone.now(), load_calendar()
-    return [
-        {
-            "key": kind.key,
-            "due_at": due,
-            "provisional": kind.is_provisional(case),
-            "working_days_left": working_days_left(now, due, calendar)
-            if kind.unit == WORKING_DAYS
-            else None,
-            "overdue": now > due,
+
+def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
+    """Return the case's live deadlines as every page shows them: the instant, whether it has
+    passed, and the days left counted from today, today included when it counts — the one
+    definition of "days left" used everywhere."""
+    shown = []
+    for kind, due in live_deadlines(case):
+        today = local_date(now)
+        if kind.unit == WORKING_DAYS:
+            left = working_days_left(now, due, calendar)
+            today_counts = now <= due and calendar.is_workday(today)
+        else:
+            left = (local_date(due) - today).days + 1 if now <= due else 0
+            today_counts = now <= due
+        shown.append(
+            {
+                "key": kind.key,
+                "due_at": due,
+                "working_days": kind.unit == WORKING_DAYS,
+                "provisional": kind.is_provisional(case),
+                "overdue": now > due,
+                "left": left,
+                "today_counts": today_counts,
+            }
+        )
+    return shown
+
+
+def contact_for(case: Case, party: Party) -> dict:
+    """Return the consumer's contact details as ``party`` may see them (product §6)."""
+    consumer = case.consumer
+    unmasked = party == Party.CONSUMER or party in REGULATOR_PARTIES or case.consent_contact
+    if unmasked:
+        return {
+            "name": consumer.name,
+            "phone": consumer.phone,
+            "email": consumer.email,
+            "masked": False,
         }
-        for kind, due in live_deadlines(case)
-    ]
+    return {
+        "name": mask_name(consumer.name),
+        "phone": mask_phone(consumer.phone),
+        "email": mask_email(consumer.email),
+        "masked": True,
+    }
+
+
+def _form_for(action: Action, case: Case, party: Party, data=None, files=None) -> ActionForm:
+    kwargs = {}
+    if action == Action.MAKE_OFFER:
+        kwargs["proposer_is_mediator"] = party == Party.OFFICE
+    return ACTION_FORMS[action](data, files, case=case, **kwargs)
+
+
+def case_side(
+    request: HttpRequest, case: Case, party: Party, *, bound: ActionForm | None = None
+) -> dict:
+    """The side of the case page: status, deadlines, the open offer or the agreement, and a form
+    for every action the engine allows ``party`` now (``bound`` replaces the empty form of its
+    action when it came back with errors)."""
+    now, calendar = timezone.now(), load_calendar()
+    status = case.status
+    offer = (
+        case.open_offer()
+        if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION)
+        else None
+    )
+    agreement = case.current_agreement() if status in (Status.SETTLED, Status.CLOSED) else None
+    referral = case.open_referral() if party in REGULATOR_PARTIES else None
+    allowed = case_available_actions(
+        case, request.user, party=party, offer=offer, referral=referral, now=now
+    )
+    forms = {
+        action: bound
+        if bound is not None and bound.action == action
+        else _form_for(action, case, party)
+        for action in Action
+        if action in allowed and action in ACTION_FORMS
+    }
+    return {
+        "case": case,
+        "offer": offer,
+        "agreement": agreement,
+        "referral": referral,
+        "deadlines": case_deadlines(case, now, calendar),
+        "forms": forms,
+        # An attempt the engine refused and whose form is no longer offered: say why.
+        "refused": bound if bound is not None and bound.action not in forms else None,
+        "action_forms": [form for action, form in forms.items() if action not in COMPOSERS],
+    }
+
+
+def case_page(
+    request: HttpRequest,
+    case: Case,
+    party: Party,
+    *,
+    bound: ActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the whole case page for ``party``."""
+    side = case_side(request, case, party, bound=bound)
+    thread = case_thread_for(case, party)
+    context = {
+        "case": case,
+        "party": party,
+        "side": side,
+        "composers": [side["forms"][a] for a in COMPOSERS if a in side["forms"]],
+        "contact": contact_for(case, party),
+        "thread": thread,
+        "last_seq": thread[-1]["event"].seq if thread else 0,
+        "live": case.status != Status.CLOSED,
+    }
+    return render(request, "cases/detail.html", context, status=status)
 
 
 @login_required
+@require_GET
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     case, party = case_get_for_user(request.user, number)
+    return case_page(request, case, party)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Take one action on the case: parse the form, call its one service, show what went wrong
+    beside the field with everything the person typed."""
+    case, party = case_get_for_user(request.user, number)
+    try:
+        action = Action(action)
+        ACTION_FORMS[action]
+    except (ValueError, KeyError):
+        raise Http404("No such action.") from None
+    form = _form_for(action, case, party, request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            form.run(actor=request.user)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            if request.htmx and action in COMPOSERS:
+                return _composer(request, number, action, party)
+            return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
+    if request.htmx and action in COMPOSERS:
+        return render(request, "cases/_composer.html", {"form": form, "case": case}, status=422)
+    case, party = case_get_for_user(request.user, number)  # as the failed attempt left it
+    return case_page(request, case, party, bound=form, status=422)
+
+
+def _composer(request, number, action, party) -> HttpResponse:
+    """After a message is posted: an empty composer, and a nudge to fetch the new entries."""
+    case, party = case_get_for_user(request.user, number)
+    response = render(
+        request, "cases/_composer.html", {"form": _form_for(action, case, party), "case": case}
+    )
+    response["HX-Trigger"] = "thread-refresh"
+    return response
+
+
+@login_required
+@require_GET
+def thread(request: HttpRequest, number: str) -> HttpResponse:
+    """The thread entries after ``since`` (htmx polling); polling stops once the case is closed."""
+    case, party = case_get_for_user(request.user, number)
+    try:
+        since = max(int(request.GET.get("since", "0")), 0)
+    except ValueError:
+        since = 0
+    entries = case_thread_for(case, party, since=since)
+    moved = any(entry["event"].type not in QUIET_EVENTS for entry in entries)
     return render(
         request,
-        "cases/detail.html",
+        "cases/_thread_update.html",
         {
             "case": case,
-            "party": party,
-            "thread": case_thread_for(case, party),
-            "actions": sorted(case_available_actions(case, request.user, party=party)),
-            "deadlines": _deadlines(case),
+            "entries": entries,
+            "last_seq": entries[-1]["event"].seq if entries else since,
+            "live": case.status != Status.CLOSED,
+            # The case moved on: what the person can do changed too.
+            "side": case_side(request, case, party) if moved else None,
         },
     )
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, number: str, evidence_id: int) -> FileResponse:
+    """Serve an evidence file to someone who can see the case, as a download never rendered by
+    the browser."""
+    case, _party = case_get_for_user(request.user, number)
+    evidence = get_object_or_404(Evidence, pk=evidence_id, case=case)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def track(request: HttpRequest) -> HttpResponse:
@@ -53,8 +241,5 @@ def track(request: HttpRequest) -> HttpResponse:
         case = case_get_for_tracking(form.cleaned_data["number"], form.cleaned_data["phone"])
         if case is None:
             form.add_error(None, form.not_found_message)
-    return render(
-        request,
-        "cases/track.html",
-        {"form": form, "case": case, "deadlines": _deadlines(case) if case else []},
-    )
+    deadlines = case_deadlines(case, timezone.now(), load_calendar()) if case else []
+    return render(request, "cases/track.html", {"form": form, "case": case, "deadlines": deadlines})

@@ -15,6 +15,7 @@ from .agreement import (
     agreement_report_breach,
     case_rate,
 )
+from .evidence import evidence_add
 from .filing import case_file
 from .negotiation import (
     case_acknowledge,
@@ -52,6 +53,7 @@ __all__ = [
     "case_reject_intake",
     "case_transfer",
     "case_withdraw",
+    "evidence_add",
     "mediation_conclude",
     "mediation_terminate",
     "offer_accept",

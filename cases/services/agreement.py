@@ -6,12 +6,14 @@ from django.utils.translation import gettext as _
 
 from core.errors import InvalidTransition, ValidationFailed
 
+from ..evidence import check_evidence_file
 from ..ledger import text_sha256
 from ..models import Agreement, Case, Resolution, Status
 from ..op import Op
 from ..rules import Action
 from ..timers import deadline_start
 from ._common import E, acting, required_text
+from .evidence import evidence_store, files_removed_on_failure
 
 
 def agreement_facts(agreement: Agreement) -> dict:
@@ -88,15 +90,23 @@ def agreement_confirm(*, case: Case, actor, now: datetime | None = None) -> Agre
 
 
 def agreement_report_breach(
-    *, case: Case, actor, description: str, now: datetime | None = None
+    *,
+    case: Case,
+    actor,
+    description: str,
+    evidence: list | None = None,
+    now: datetime | None = None,
 ) -> Agreement:
-    """The consumer reports that the agreement was not fulfilled.
+    """The consumer reports that the agreement was not fulfilled, with any ``evidence`` files
+    (uploaded files, each checked before anything is written and recorded before the report).
 
     A negotiated settlement goes to the regulator; a mediated agreement ends the case as failed
     mediation, and the consumer is pointed to arbitration or the courts.
     """
     description = required_text(description, "description", _("Describe what was not fulfilled."))
-    with acting(case, actor, Action.REPORT_BREACH, now) as op:
+    checked = [check_evidence_file(file) for file in evidence or []]
+    with files_removed_on_failure() as stored, acting(case, actor, Action.REPORT_BREACH, now) as op:
+        evidence_store(op, checked, stored)
         agreement = _agreement(op)
         agreement.breach_reported_at = op.now
         agreement.save(update_fields=["breach_reported_at"])

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 from django.forms import BoundField
 
@@ -15,3 +17,11 @@ def bootstrap(field: BoundField) -> str:
         attrs["aria-describedby"] = f"{field.id_for_label}-error"
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def cny(value) -> str:
+    """Render an amount of money in yuan with two decimals: ¥1,299.00."""
+    if value in (None, ""):
+        return ""
+    return f"¥{Decimal(str(value)):,.2f}"

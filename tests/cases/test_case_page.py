@@ -1,0 +1,300 @@
+"""The case page from the outside: a form for every action the engine allows, each posting to
+one service; outsiders get 404 and change nothing (product §2, §4)."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from cases import services
+from cases.models import Case, CaseEvent
+from cases.rules import Action, case_available_actions
+from cases.views import ACTION_FORMS
+from tests import factories as f
+from tests.cases.helpers import offer
+from tests.cases.test_views import sign_in
+from tests.conftest import at
+
+E = CaseEvent.Type
+NOW = at(2026, 3, 4, 10)  # Wednesday of the week the cases are filed
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def negotiating(file_case, mallory, **kw):
+    case = file_case(**kw)
+    services.case_acknowledge(case=case, actor=mallory, now=at(2026, 3, 2, 11))
+    return case
+
+
+def with_offer(file_case, mallory, **kw):
+    case = negotiating(file_case, mallory)
+    offer(case, mallory, at(2026, 3, 2, 12), **kw)
+    return case
+
+
+def settled(file_case, mallory, alice):
+    case = with_offer(file_case, mallory)
+    services.offer_accept(case=case, actor=alice, now=at(2026, 3, 3, 9))
+    return case
+
+
+def marked(file_case, mallory, alice):
+    case = settled(file_case, mallory, alice)
+    services.agreement_mark_fulfilled(case=case, actor=mallory, now=at(2026, 3, 3, 10))
+    return case
+
+
+def not_settled(file_case, mallory):
+    case = negotiating(file_case, mallory)
+    services.case_decline(case=case, actor=mallory, reason="无法满足", now=at(2026, 3, 3, 9))
+    return case
+
+
+def intake(file_case):
+    return file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"))
+
+
+def mediation(file_case, olivia):
+    case = intake(file_case)
+    services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
+    return case
+
+
+def closed(file_case, mallory, alice):
+    case = marked(file_case, mallory, alice)
+    services.agreement_confirm(case=case, actor=alice, now=at(2026, 3, 3, 11))
+    return case
+
+
+def referred(file_case, olivia):
+    case = mediation(file_case, olivia)
+    services.referral_open(case=case, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 10))
+    return case
+
+
+FULFIL = {"fulfil_by": "2026-03-20", "remedy": "refund", "amount": "100.00", "text": "退款"}
+# action -> (how to reach a state where it is allowed, who acts, what they post, the event)
+SCENARIOS = {
+    Action.ACKNOWLEDGE: ("submitted", "mallory", {}, E.ACKNOWLEDGED),
+    Action.POST_MESSAGE: ("negotiating", "alice", {"body": "请尽快处理"}, E.MESSAGE_POSTED),
+    Action.POST_NOTE: ("intake", "olivia", {"body": "内部备注"}, E.NOTE_POSTED),
+    Action.MAKE_OFFER: ("negotiating", "mallory", {**FULFIL, "is_final": "on"}, E.OFFER_MADE),
+    Action.ACCEPT_OFFER: ("with_offer", "alice", {}, E.OFFER_ACCEPTED),
+    Action.REJECT_OFFER: ("with_offer", "alice", {"reason": "金额太低"}, E.OFFER_REJECTED),
+    Action.DECLINE: ("negotiating", "mallory", {"reason": "无法满足"}, E.SETTLEMENT_DECLINED),
+    Action.WITHDRAW: ("negotiating", "alice", {"reason": ""}, E.WITHDRAWN),
+    Action.ESCALATE: ("not_settled", "alice", {}, E.ESCALATED),
+    Action.CLOSE: ("not_settled", "alice", {}, E.CLOSED_BY_CONSUMER),
+    Action.ACCEPT: ("intake", "olivia", {}, E.ACCEPTED),
+    Action.REJECT_INTAKE: (
+        "intake",
+        "olivia",
+        {"reason_code": "other", "reason_text": "重复投诉"},
+        E.NOT_ACCEPTED,
+    ),
+    Action.TRANSFER: ("intake", "olivia", {"to_office": "yingze", "reason": "管辖"}, E.TRANSFERRED),
+    Action.CONCLUDE_MEDIATION: ("mediation", "olivia", FULFIL, E.MEDIATION_CONCLUDED),
+    Action.TERMINATE_MEDIATION: (
+        "mediation",
+        "olivia",
+        {"reason_code": "party_absent"},
+        E.MEDIATION_TERMINATED,
+    ),
+    Action.MARK_FULFILLED: ("settled", "mallory", {"note": "已退款"}, E.FULFILMENT_MARKED),
+    Action.CONFIRM_FULFILMENT: ("marked", "alice", {}, E.FULFILMENT_CONFIRMED),
+    Action.REPORT_BREACH: ("marked", "alice", {"description": "未收到退款"}, E.BREACH_REPORTED),
+    Action.RATE: ("closed", "alice", {"rating": "4", "comment": "满意"}, E.RATED),
+    Action.OPEN_REFERRAL: ("mediation", "olivia", {"law": "《广告法》"}, E.REFERRAL_OPENED),
+    Action.EXTEND_REFERRAL: ("referred", "olivia", {"reason": "需鉴定"}, E.REFERRAL_EXTENDED),
+    Action.DECIDE_REFERRAL: ("referred", "olivia", {"outcome": "no_case"}, E.REFERRAL_DECIDED),
+    Action.RECORD_CALLBACK: ("closed", "olivia", {"satisfied": "true"}, E.CALLBACK_RECORDED),
+}
+
+
+@pytest.fixture
+def reach(file_case, alice, mallory, olivia):
+    def state(name: str) -> Case:
+        steps = {
+            "submitted": lambda: file_case(),
+            "negotiating": lambda: negotiating(file_case, mallory),
+            "with_offer": lambda: with_offer(file_case, mallory),
+            "settled": lambda: settled(file_case, mallory, alice),
+            "marked": lambda: marked(file_case, mallory, alice),
+            "not_settled": lambda: not_settled(file_case, mallory),
+            "intake": lambda: intake(file_case),
+            "mediation": lambda: mediation(file_case, olivia),
+            "closed": lambda: closed(file_case, mallory, alice),
+            "referred": lambda: referred(file_case, olivia),
+        }
+        return Case.objects.get(pk=steps[name]().pk)
+
+    return state
+
+
+def _posted(data: dict, action: Action, request) -> dict:
+    data = dict(data)
+    if data.get("to_office") == "yingze":
+        data["to_office"] = request.getfixturevalue("offices")["140106"].pk
+    return {f"{action.value}-{k}": v for k, v in data.items()}
+
+
+def test_every_engine_action_has_a_form():
+    assert set(ACTION_FORMS) | {Action.ADD_EVIDENCE} == set(Action)
+
+
+@pytest.mark.parametrize("action", list(SCENARIOS), ids=lambda a: a.value)
+def test_the_form_is_shown_exactly_when_the_engine_allows_it(client, reach, action, request):
+    state, _, _, _ = SCENARIOS[action]
+    case = reach(state)
+    for persona in ("alice", "mallory", "olivia", "sam"):
+        user = request.getfixturevalue(persona)
+        client.logout()
+        sign_in(client, user)
+        body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+        allowed = action in case_available_actions(case, user, now=NOW)
+        assert (f'data-action="{action.value}"' in body) == allowed, persona
+
+
+@pytest.mark.parametrize("action", list(SCENARIOS), ids=lambda a: a.value)
+def test_posting_the_form_makes_the_change_through_the_engine(client, reach, action, request):
+    state, persona, data, event_type = SCENARIOS[action]
+    case = reach(state)
+    sign_in(client, request.getfixturevalue(persona))
+    response = client.post(
+        reverse("cases:act", args=[case.number, action.value]), _posted(data, action, request)
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert case.events.filter(type=event_type, seq__gt=case.last_event_seq).exists()
+
+
+@pytest.mark.parametrize("outsider", ["bob", "trent", "yves"])
+@pytest.mark.parametrize("action", list(SCENARIOS), ids=lambda a: a.value)
+def test_outsiders_posting_get_not_found_and_change_nothing(
+    client, reach, action, outsider, request
+):
+    state, _, data, _ = SCENARIOS[action]
+    case = reach(state)
+    sign_in(client, request.getfixturevalue(outsider))
+    response = client.post(
+        reverse("cases:act", args=[case.number, action.value]), _posted(data, action, request)
+    )
+    assert response.status_code == 404
+    assert Case.objects.get(pk=case.pk).last_event_seq == case.last_event_seq
+
+
+@pytest.mark.parametrize("action", [Action.ACKNOWLEDGE, Action.ACCEPT, Action.POST_MESSAGE])
+def test_anonymous_posts_change_nothing(client, reach, action):
+    case = reach(SCENARIOS[action][0])
+    response = client.post(reverse("cases:act", args=[case.number, action.value]), {})
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+    assert Case.objects.get(pk=case.pk).last_event_seq == case.last_event_seq
+
+
+def test_a_supervising_office_sees_the_case_but_can_post_nothing(client, reach, sam):
+    case = reach("intake")
+    sign_in(client, sam)
+    assert client.get(reverse("cases:detail", args=[case.number])).status_code == 200
+    response = client.post(reverse("cases:act", args=[case.number, "accept"]), {})
+    assert response.status_code == 422
+    assert "不能进行" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).last_event_seq == case.last_event_seq
+
+
+def test_an_engine_error_shows_beside_the_field_and_keeps_what_was_typed(client, reach, mallory):
+    case = reach("negotiating")
+    sign_in(client, mallory)
+    data = {**FULFIL, "fulfil_by": "2026-03-01", "text": "退款并赔偿运费"}
+    response = client.post(
+        reverse("cases:act", args=[case.number, "make_offer"]),
+        _posted(data, Action.MAKE_OFFER, None),
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="id_make_offer-fulfil_by-error"' in body
+    assert 'aria-describedby="id_make_offer-fulfil_by-error"' in body
+    assert "退款并赔偿运费" in body  # the terms typed stay in the form
+    assert not case.offers.exists()
+
+
+def test_an_unknown_action_is_not_found(client, reach, alice):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    assert client.post(reverse("cases:act", args=[case.number, "delete"]), {}).status_code == 404
+
+
+def test_merchant_sees_masked_contact_unless_the_consumer_consented(client, file_case, mallory):
+    sign_in(client, mallory)
+    masked = file_case()
+    body = client.get(reverse("cases:detail", args=[masked.number])).content.decode()
+    assert "138****1234" in body and "13812341234" not in body and "王**" in body
+    shown = file_case(consent_contact=True)
+    body = client.get(reverse("cases:detail", args=[shown.number])).content.decode()
+    assert "13812341234" in body and "王爱丽" in body
+
+
+def test_regulator_sees_the_contact_unmasked(client, reach, olivia):
+    case = reach("intake")
+    sign_in(client, olivia)
+    body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert "13812341234" in body
+
+
+def test_the_page_shows_the_claim_and_the_offer_terms(client, reach, alice):
+    case = reach("with_offer")
+    sign_in(client, alice)
+    body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert "¥299.00" in body  # amount claimed, and the offer's amount
+    assert "全额退款" in body  # the offer's terms
+    assert "2026-03-20" in body  # its fulfil-by date
+
+
+def test_the_thread_polls_only_what_is_new(client, reach, alice, mallory):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    url = reverse("cases:thread", args=[case.number])
+    services.case_post_message(case=case, actor=mallory, body="新消息", now=at(2026, 3, 3, 9))
+    body = client.get(url, {"since": case.last_event_seq}).content.decode()
+    assert "新消息" in body and f"since={case.last_event_seq + 1}" in body
+    assert "新消息" not in client.get(url, {"since": case.last_event_seq + 1}).content.decode()
+
+
+def test_polling_stops_once_the_case_is_closed(client, reach, alice):
+    case = reach("closed")
+    sign_in(client, alice)
+    body = client.get(reverse("cases:thread", args=[case.number]), {"since": 0}).content.decode()
+    assert "thread-poller" not in body
+
+
+@pytest.mark.parametrize("entries", [5, 200])
+def test_case_page_and_thread_run_a_fixed_number_of_queries(
+    client, reach, alice, mallory, entries, django_assert_num_queries
+):
+    case = reach("negotiating")
+    for i in range(entries - case.last_event_seq):
+        services.case_post_message(
+            case=case, actor=mallory, body=f"消息 {i}", now=at(2026, 3, 3, 9)
+        )
+    sign_in(client, alice)
+    with django_assert_num_queries(12):
+        client.get(reverse("cases:detail", args=[case.number]))
+    with django_assert_num_queries(12):
+        client.get(reverse("cases:thread", args=[case.number]), {"since": 0})
+
+
+def test_offer_date_in_the_past_is_refused_with_todays_date(reach, mallory):
+    """The engine, not the page, decides which dates are allowed."""
+    case = reach("negotiating")
+    with pytest.raises(Exception):
+        services.offer_make(
+            case=case,
+            actor=mallory,
+            remedy="refund",
+            amount="1",
+            fulfil_by=date(2026, 3, 1),
+            text="x",
+            now=NOW,
+        )
