@@ -1,8 +1,6 @@
 """The case page from the outside: a form for every action the engine allows, each posting to
 one service; outsiders get 404 and change nothing (product §2, §4)."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
@@ -283,18 +281,3 @@ def test_case_page_and_thread_run_a_fixed_number_of_queries(
         client.get(reverse("cases:detail", args=[case.number]))
     with django_assert_num_queries(12):
         client.get(reverse("cases:thread", args=[case.number]), {"since": 0})
-
-
-def test_offer_date_in_the_past_is_refused_with_todays_date(reach, mallory):
-    """The engine, not the page, decides which dates are allowed."""
-    case = reach("negotiating")
-    with pytest.raises(Exception):
-        services.offer_make(
-            case=case,
-            actor=mallory,
-            remedy="refund",
-            amount="1",
-            fulfil_by=date(2026, 3, 1),
-            text="x",
-            now=NOW,
-        )
