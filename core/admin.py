@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .models import CalendarOverride, CalendarYear
+from .models import AuditEntry, CalendarOverride, CalendarYear
 
 
 @admin.register(CalendarOverride)
@@ -22,3 +22,46 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
             transaction.on_commit(recompute_provisional_deadlines.delay)
             messages.info(request, _("Open provisional deadlines are being recomputed."))
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, for platform admins to read: nothing here adds, changes or deletes."""
+
+    list_display = [
+        "created_at",
+        "action",
+        "outcome",
+        "actor_label",
+        "target_type",
+        "target",
+        "ip_address",
+    ]
+    list_filter = ["action", "outcome"]
+    search_fields = ["target", "actor__email", "actor_label"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+    # The log grows without bound; counting every row for the "show all" link would be slow.
+    show_full_result_count = False
+    fields = [
+        "created_at",
+        "action",
+        "outcome",
+        "actor",
+        "actor_label",
+        "ip_address",
+        "user_agent",
+        "target_type",
+        "target",
+        "detail",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,3 +59,93 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class AuditEntryIsAppendOnly(Exception):
+    """Raised when code tries to change or remove an audit entry: the log only grows."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditEntryIsAppendOnly("Audit entries cannot be updated.")
+
+    def delete(self):
+        raise AuditEntryIsAppendOnly("Audit entries cannot be deleted.")
+
+    update.alters_data = True
+    delete.alters_data = True
+
+
+class AuditEntry(models.Model):
+    """Who did what, when, from where, with which outcome (DESIGN §6). Append-only.
+
+    Written only by ``core.audit.audit_record``. The application never updates or deletes a row:
+    ``save()`` on a stored entry, ``delete()`` and the queryset's ``update()``/``delete()`` raise
+    ``AuditEntryIsAppendOnly``.
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", _("signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("failed sign-in")
+        SIGN_OUT = "sign_out", _("signed out")
+        NOT_FOUND = "not_found", _("answered not found")
+        CONTACT_UNMASKED = "contact_unmasked", _("saw unmasked contact details")
+        EXPORT = "export", _("exported personal data")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("success")
+        DENIED = "denied", _("denied")
+        FAILED = "failed", _("failed")
+
+    created_at = models.DateTimeField(
+        _("when"), default=timezone.now, editable=False, db_index=True
+    )
+    # PROTECT, as for case events: removing a person must not rewrite the log. Anonymous visitors
+    # and failed sign-ins have no user.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The signed-in user's email at the time, or for a failed sign-in the login typed: what an
+    # investigation of an attack searches by. An email address is at most 254 characters.
+    actor_label = models.CharField(_("who"), max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=512, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    target_type = models.CharField(_("target type"), max_length=32, blank=True)
+    target = models.CharField(_("target"), max_length=254, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_newest_idx"),
+            models.Index(fields=["target", "-created_at"], name="audit_target_newest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_label or "-"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditEntryIsAppendOnly("Audit entries cannot be updated.")
+        # An INSERT, never an UPDATE, even when a primary key was given.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        raise AuditEntryIsAppendOnly("Audit entries cannot be deleted.")
+
+    delete.alters_data = True
