@@ -3,6 +3,8 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
+from core.audit import audit_record
+from core.models import AuditEntry
 from regulators.models import Office
 
 from .models import Case, Evidence, Message, Offer, Status
@@ -47,13 +49,25 @@ def case_list_for_office(office: Office, *, status: str | None = None) -> QueryS
     return cases.order_by(f"{urgent}_due_at", "pk") if urgent else cases.order_by("-filed_at")
 
 
-def case_get_for_user(user, number: str) -> tuple[Case, Party]:
-    """Return the case and how ``user`` stands on it; 404 for both "missing" and "not yours"."""
+def case_get_for_user(user, number: str, request=None) -> tuple[Case, Party]:
+    """Return the case and how ``user`` stands on it; 404 for both "missing" and "not yours".
+
+    A signed-in person refused a case is recorded in the audit log.
+    """
     case = (
         Case.objects.select_related("merchant", "office", "consumer").filter(number=number).first()
     )
     party = case_party(case, user) if case is not None else None
     if party is None:
+        if user.is_authenticated:
+            audit_record(
+                user,
+                AuditEntry.Action.NOT_FOUND,
+                number,
+                AuditEntry.Outcome.DENIED,
+                request,
+                target_type="case",
+            )
         raise Http404("No such case.")
     return case, party
 

@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import audit_record
 from core.calendar import WorkCalendar, load_calendar
 from core.errors import DomainError
 from core.masking import mask_email, mask_name, mask_phone
+from core.models import AuditEntry
 
 from .deadlines import local_date, working_days_left
 from .forms import ACTION_FORMS, ActionForm, TrackForm
@@ -123,6 +125,20 @@ def case_side(
     }
 
 
+def _contact_shown(request: HttpRequest, case: Case, party: Party) -> dict:
+    contact = contact_for(case, party)
+    if not contact["masked"] and party in REGULATOR_PARTIES:
+        audit_record(
+            request.user,
+            AuditEntry.Action.CONTACT_UNMASKED,
+            case.number,
+            AuditEntry.Outcome.SUCCESS,
+            request,
+            target_type="case",
+        )
+    return contact
+
+
 def case_page(
     request: HttpRequest,
     case: Case,
@@ -139,7 +155,7 @@ def case_page(
         "party": party,
         "side": side,
         "composers": [side["forms"][a] for a in COMPOSERS if a in side["forms"]],
-        "contact": contact_for(case, party),
+        "contact": _contact_shown(request, case, party),
         "thread": thread,
         "last_seq": thread[-1]["event"].seq if thread else 0,
         "live": case.status != Status.CLOSED,
@@ -150,7 +166,7 @@ def case_page(
 @login_required
 @require_GET
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    case, party = case_get_for_user(request.user, number)
+    case, party = case_get_for_user(request.user, number, request)
     return case_page(request, case, party)
 
 
@@ -159,7 +175,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Take one action on the case: parse the form, call its one service, show what went wrong
     beside the field with everything the person typed."""
-    case, party = case_get_for_user(request.user, number)
+    case, party = case_get_for_user(request.user, number, request)
     try:
         action = Action(action)
         ACTION_FORMS[action]
@@ -177,13 +193,13 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
     if request.htmx and action in COMPOSERS:
         return render(request, "cases/_composer.html", {"form": form, "case": case}, status=422)
-    case, party = case_get_for_user(request.user, number)  # as the failed attempt left it
+    case, party = case_get_for_user(request.user, number, request)  # as the failed attempt left it
     return case_page(request, case, party, bound=form, status=422)
 
 
 def _composer(request, number, action, party) -> HttpResponse:
     """After a message is posted: an empty composer, and a nudge to fetch the new entries."""
-    case, party = case_get_for_user(request.user, number)
+    case, party = case_get_for_user(request.user, number, request)
     response = render(
         request, "cases/_composer.html", {"form": _form_for(action, case, party), "case": case}
     )
@@ -195,7 +211,7 @@ def _composer(request, number, action, party) -> HttpResponse:
 @require_GET
 def thread(request: HttpRequest, number: str) -> HttpResponse:
     """The thread entries after ``since`` (htmx polling); polling stops once the case is closed."""
-    case, party = case_get_for_user(request.user, number)
+    case, party = case_get_for_user(request.user, number, request)
     try:
         since = max(int(request.GET.get("since", "0")), 0)
     except ValueError:
@@ -221,7 +237,7 @@ def thread(request: HttpRequest, number: str) -> HttpResponse:
 def evidence_download(request: HttpRequest, number: str, evidence_id: int) -> FileResponse:
     """Serve an evidence file to someone who can see the case, as a download never rendered by
     the browser."""
-    case, _party = case_get_for_user(request.user, number)
+    case, _party = case_get_for_user(request.user, number, request)
     evidence = get_object_or_404(Evidence, pk=evidence_id, case=case)
     response = FileResponse(
         evidence.file.open("rb"),

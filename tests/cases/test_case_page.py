@@ -8,6 +8,7 @@ from cases import services
 from cases.models import Case, CaseEvent
 from cases.rules import Action, case_available_actions
 from cases.views import ACTION_FORMS
+from core.models import AuditEntry
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.cases.test_views import sign_in
@@ -281,3 +282,25 @@ def test_case_page_and_thread_run_a_fixed_number_of_queries(
         client.get(reverse("cases:detail", args=[case.number]))
     with django_assert_num_queries(12):
         client.get(reverse("cases:thread", args=[case.number]), {"since": 0})
+
+
+def test_a_refused_case_is_audited_for_signed_in_people(client, reach, bob):
+    case = reach("negotiating")
+    sign_in(client, bob)
+    client.get(reverse("cases:detail", args=[case.number]))
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.NOT_FOUND)
+    assert (entry.actor, entry.target, entry.outcome) == (bob, case.number, "denied")
+    assert entry.ip_address == "127.0.0.1"
+
+
+def test_each_unmasked_view_by_a_regulator_is_audited(client, reach, olivia, mallory):
+    case = reach("intake")
+    sign_in(client, olivia)
+    client.get(reverse("cases:detail", args=[case.number]))
+    client.get(reverse("cases:detail", args=[case.number]))
+    views = AuditEntry.objects.filter(action=AuditEntry.Action.CONTACT_UNMASKED, actor=olivia)
+    assert [v.target for v in views] == [case.number, case.number]
+    client.logout()
+    sign_in(client, mallory)
+    client.get(reverse("cases:detail", args=[reach("negotiating").number]))
+    assert not AuditEntry.objects.filter(actor=mallory).exists()  # masked: nothing to record
