@@ -100,8 +100,9 @@ def evidence_download_name(original_name: str, content_type: str) -> str:
     """Return the name to offer a stored file under: the person's name for it, with the
     extension of the type it was found to be (so "invoice.html" holding a PDF saves as
     "invoice.pdf" and opens as one)."""
-    stem = original_name.rsplit(".", 1)[0] if "." in original_name else original_name
-    stem = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', "_", stem).strip(" ._")[:100]
+    name = re.split(r"[/\\]", original_name)[-1]
+    stem = name.rpartition(".")[0] if "." in name else name
+    stem = re.sub(r'[\x00-\x1f\x7f:*?"<>|]+', "_", stem).strip(" ._")[:100]
     return f"{stem or 'evidence'}.{KINDS[content_type].extension}"
 
 
@@ -137,6 +138,8 @@ def _detect(data: bytes) -> Kind:
         matches = []
     # puremagic lists its matches best first; several may tie (a PDF's "%PDF" also matches FDF):
     # the file is an accepted kind when exactly one accepted kind is among the best matches.
+    # For MP4 puremagic knows the common ftyp brands (isom, mp42, M4V, f4v, 3gp5); a rarer one
+    # (iso5, avc1, dash) is refused like any unknown file, and QuickTime (qt) is not MP4.
     best = [m for m in matches if m.confidence == matches[0].confidence] if matches else []
     kinds = {KINDS[m.mime_type] for m in best if m.mime_type in KINDS}
     if len(kinds) != 1:
@@ -174,8 +177,7 @@ def _reencoded(data: bytes, kind: Kind) -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind.label]) as image:
-                width, height = image.size
-                if width * height > settings.ODR_EVIDENCE_MAX_IMAGE_PIXELS:
+                if image.width * image.height > settings.ODR_EVIDENCE_MAX_IMAGE_PIXELS:
                     raise _refuse_image_size()
                 image.load()
                 # Turn the picture upright before its orientation tag goes with the EXIF.
@@ -186,7 +188,7 @@ def _reencoded(data: bytes, kind: Kind) -> bytes:
                     mode = "L" if upright.mode == "L" else "RGB"
                 clean = upright.convert(mode)
                 # convert() copies ``info``, from which Pillow writes comments and ICC profiles
-                # back; only the pixels go on.
+                # back; only the pixels go on (a wide-gamut photo's colours may shift a little).
                 clean.info = {}
                 out = io.BytesIO()
                 if kind == JPEG:
@@ -359,7 +361,7 @@ def check_evidence_file(uploaded) -> CheckedFile:
     else:
         _check_mp4(data)
         content = data
-    name = (uploaded.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    name = re.split(r"[/\\]", uploaded.name or "")[-1]
     return CheckedFile(
         content=content,
         kind=kind,

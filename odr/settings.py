@@ -250,3 +250,12 @@ LOGGING = {
 ODR_REQUIRE_SERVICES = env.bool("ODR_REQUIRE_SERVICES", default=False)
 # How many due cases one sweep claims per transaction.
 ODR_SWEEP_BATCH_SIZE = env.int("ODR_SWEEP_BATCH_SIZE", default=500)
+
+# Evidence files (cases/evidence.py). A photo or a PDF may be up to ODR_EVIDENCE_MAX_FILE_BYTES;
+# a video, which is larger for the same few seconds of proof, up to ODR_EVIDENCE_MAX_VIDEO_BYTES;
+# everything attached to one case together up to ODR_EVIDENCE_MAX_CASE_BYTES. An image of more
+# than ODR_EVIDENCE_MAX_IMAGE_PIXELS is refused before it is decoded (a decompression bomb).
+ODR_EVIDENCE_MAX_FILE_BYTES = env.int("ODR_EVIDENCE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+ODR_EVIDENCE_MAX_VIDEO_BYTES = env.int("ODR_EVIDENCE_MAX_VIDEO_BYTES", default=30 * 1024 * 1024)
+ODR_EVIDENCE_MAX_CASE_BYTES = env.int("ODR_EVIDENCE_MAX_CASE_BYTES", default=50 * 1024 * 1024)
+ODR_EVIDENCE_MAX_IMAGE_PIXELS = env.int("ODR_EVIDENCE_MAX_IMAGE_PIXELS", default=60_000_000)

@@ -1,13 +1,17 @@
 """A Hypothesis state machine drives random actions and clock advances through the services and
 the sweep, and checks the case after every step (DESIGN §4–6)."""
 
+import io
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from PIL import Image
 
 from cases import services
 from cases.deadlines import calendar_days_deadline, local_date, working_days_deadline
@@ -31,6 +35,15 @@ from tests import factories as f
 from tests.conftest import at
 
 ACTORS = ["consumer", "merchant", "officer", "other_officer", "supervisor", "outsider"]
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+TINY_PNG = _png()
 
 
 def _call(action: Action, case: Case, actor, now: datetime, people: dict):
@@ -93,6 +106,12 @@ def _call(action: Action, case: Case, actor, now: datetime, people: dict):
             case=case, actor=actor, description="未履行", now=now
         ),
         Action.RATE: lambda: s.case_rate(case=case, actor=actor, rating=4, now=now),
+        Action.ADD_EVIDENCE: lambda: s.evidence_add(
+            case=case,
+            actor=actor,
+            file=SimpleUploadedFile("photo.png", TINY_PNG, content_type="image/png"),
+            now=now,
+        ),
         Action.OPEN_REFERRAL: lambda: s.referral_open(
             case=case, actor=actor, law="《广告法》", now=now
         ),
@@ -222,7 +241,7 @@ class CaseMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_random_lifecycles_keep_every_invariant(offices):
+def test_random_lifecycles_keep_every_invariant(offices, tmp_path):
     active = f.MerchantFactory(odr_status="active")
     inactive = f.MerchantFactory(odr_status="not_onboarded")
     CaseMachine.people = {
@@ -250,4 +269,6 @@ def test_random_lifecycles_keep_every_invariant(offices):
     )(CaseMachine)
     from hypothesis.stateful import run_state_machine_as_test
 
-    run_state_machine_as_test(machine)
+    # Evidence files go to a temporary folder (examples roll back their rows, not their files).
+    with override_settings(MEDIA_ROOT=tmp_path):
+        run_state_machine_as_test(machine)
