@@ -9,6 +9,7 @@ from core.errors import DomainError
 from regulators.models import Office
 
 from . import services
+from .evidence import evidence_limits
 from .models import Case, NotAcceptedReason, Offer, Referral, TerminationReason
 from .rules import Action
 
@@ -291,15 +292,57 @@ class ConfirmFulfilmentForm(ActionForm):
         return services.agreement_confirm(case=self.case, actor=actor, now=now)
 
 
+def _evidence_field(required: bool) -> forms.FileField:
+    limits = evidence_limits()
+    return forms.FileField(
+        label=_("Evidence file"),
+        required=required,
+        widget=forms.ClearableFileInput(attrs={"accept": limits["accept"]}),
+        help_text=_(
+            "JPEG, PNG, PDF or MP4; up to %(file)s MB a file (videos %(video)s MB), "
+            "%(case)s MB for the whole case."
+        )
+        % {
+            "file": limits["max_file_mb"],
+            "video": limits["max_video_mb"],
+            "case": limits["max_case_mb"],
+        },
+    )
+
+
+class AddEvidenceForm(ActionForm):
+    action = Action.ADD_EVIDENCE
+    submit_label = _("Attach")
+    file = _evidence_field(required=True)
+    description = forms.CharField(
+        label=_("What it shows (optional)"), max_length=500, required=False
+    )
+
+    def run(self, *, actor, now=None):
+        return services.evidence_add(
+            case=self.case,
+            actor=actor,
+            file=self.cleaned_data["file"],
+            description=self.cleaned_data["description"],
+            now=now,
+        )
+
+
 class ReportBreachForm(ActionForm):
     action = Action.REPORT_BREACH
     submit_label = _("Report non-fulfilment")
     danger = True
     description = _reason_field(_("What was not fulfilled"))
+    file = _evidence_field(required=False)
 
     def run(self, *, actor, now=None):
+        file = self.cleaned_data.get("file")
         return services.agreement_report_breach(
-            case=self.case, actor=actor, description=self.cleaned_data["description"], now=now
+            case=self.case,
+            actor=actor,
+            description=self.cleaned_data["description"],
+            evidence=[file] if file else None,
+            now=now,
         )
 
 
@@ -420,6 +463,7 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
         MarkFulfilledForm,
         ConfirmFulfilmentForm,
         ReportBreachForm,
+        AddEvidenceForm,
         RateForm,
         OpenReferralForm,
         ExtendReferralForm,

@@ -16,6 +16,7 @@ from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
 
 from .deadlines import local_date, working_days_left
+from .evidence import evidence_download_name
 from .forms import ACTION_FORMS, ActionForm, TrackForm
 from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Status
 from .rules import Action, Party, case_available_actions
@@ -242,7 +243,7 @@ def evidence_download(request: HttpRequest, number: str, evidence_id: int) -> Fi
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=evidence_download_name(evidence.original_name, evidence.content_type),
         content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -11,6 +11,7 @@ from cases.views import ACTION_FORMS
 from core.models import AuditEntry
 from tests import factories as f
 from tests.cases.helpers import offer
+from tests.cases.test_evidence import jpeg_with_gps, upload
 from tests.cases.test_views import sign_in
 from tests.conftest import at
 
@@ -142,7 +143,7 @@ def _posted(data: dict, action: Action, request) -> dict:
 
 
 def test_every_engine_action_has_a_form():
-    assert set(ACTION_FORMS) | {Action.ADD_EVIDENCE} == set(Action)
+    assert set(ACTION_FORMS) == set(Action)
 
 
 @pytest.mark.parametrize("action", list(SCENARIOS), ids=lambda a: a.value)
@@ -304,3 +305,51 @@ def test_each_unmasked_view_by_a_regulator_is_audited(client, reach, olivia, mal
     sign_in(client, mallory)
     client.get(reverse("cases:detail", args=[reach("negotiating").number]))
     assert not AuditEntry.objects.filter(actor=mallory).exists()  # masked: nothing to record
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_evidence_attached_on_the_page_is_downloaded_only_by_the_case_parties(
+    client, reach, alice, mallory, bob, media
+):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    response = client.post(
+        reverse("cases:act", args=[case.number, "add_evidence"]),
+        {"add_evidence-file": upload(jpeg_with_gps(), "发票.jpg"), "add_evidence-description": "x"},
+    )
+    assert response.status_code == 302
+    evidence = case.evidence.get()
+    url = reverse("cases:evidence", args=[case.number, evidence.pk])
+    client.logout()
+    sign_in(client, mallory)
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment")
+    body = b"".join(download.streaming_content)
+    assert b"PhoneMaker" not in body and body[:2] == b"\xff\xd8"
+    client.logout()
+    sign_in(client, bob)
+    assert client.get(url).status_code == 404
+
+
+def test_a_refused_file_shows_why_and_keeps_what_was_typed(client, reach, alice, media):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    response = client.post(
+        reverse("cases:act", args=[case.number, "add_evidence"]),
+        {
+            "add_evidence-file": upload(b"\x7fELF" + b"\0" * 200, "照片.jpg"),
+            "add_evidence-description": "商品破损照片",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="id_add_evidence-file-error"' in body
+    assert "商品破损照片" in body
+    assert not case.evidence.exists() and not any(media.rglob("*.*"))
