@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 from core.regions import region_ancestors, validate_region_code
@@ -63,8 +65,12 @@ class Office(models.Model):
         super().save(*args, **kwargs)
         path = (self.parent.path if self.parent else "/") + f"{self.pk}/"
         if path != self.path:
-            self.path = path
+            old, self.path = self.path, path
             Office.objects.filter(pk=self.pk).update(path=path)
+            if old:  # a moved office takes the offices below it along
+                Office.objects.filter(path__startswith=old).exclude(pk=self.pk).update(
+                    path=Concat(Value(path), Substr("path", len(old) + 1))
+                )
 
     def is_within(self, other: "Office") -> bool:
         """Return whether this office is ``other`` or below it (``other`` supervises it)."""

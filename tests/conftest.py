@@ -7,6 +7,11 @@ alice    consumer                 bob      consumer (another one)
 mallory  owner of Acme (active)   trent    owner of Other Co (another merchant)
 olivia   officer, Xiaodian        sam      supervisor, Taiyuan (sees Xiaodian's cases)
 yves     officer, Yingze (another county office)
+
+Every test runs on a frozen clock (see `_frozen_clock`): Wednesday 2026-03-04 10:00 in Shanghai,
+an ordinary working week, unless ODR_TEST_NOW names another instant. CI runs the suite a second
+time inside Spring Festival week (ODR_TEST_NOW=2026-02-18T10:00:00+08:00) to prove that no test
+depends on the day it runs.
 """
 
 import os
@@ -14,8 +19,12 @@ import socket
 from datetime import datetime
 
 import pytest
+import time_machine
 from django.conf import settings
 
+from accounts.roles import regulator_membership
+from accounts.totp import totp_activate_with_secret
+from cases import services
 from cases.deadlines import SHANGHAI
 from regulators.models import Office
 from tests import factories as f
@@ -47,6 +56,32 @@ def require_postgres():
 def at(*args) -> datetime:
     """Return an aware Asia/Shanghai datetime: at(2026, 2, 13, 10)."""
     return datetime(*args, tzinfo=SHANGHAI)
+
+
+def sign_in(client, user) -> None:
+    """Sign ``user`` in; regulator staff first get their (required) second factor."""
+    if regulator_membership(user):
+        totp_activate_with_secret(user, "JBSWY3DPEHPK3PXP")
+    client.force_login(user)
+
+
+def _instant_from_environment() -> datetime:
+    """Return the instant every test starts at: ODR_TEST_NOW, or Wed 2026-03-04 10:00 Shanghai."""
+    value = os.environ.get("ODR_TEST_NOW", "").strip()
+    if not value:
+        return at(2026, 3, 4, 10)
+    instant = datetime.fromisoformat(value)
+    return instant if instant.tzinfo else instant.replace(tzinfo=SHANGHAI)
+
+
+TEST_NOW = _instant_from_environment()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    # The clock keeps ticking from TEST_NOW: live servers, browsers and workers need time to pass.
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -134,6 +169,28 @@ def sam(offices):
 @pytest.fixture
 def yves(offices):
     return f.RegulatorMembershipFactory(user__email="yves@samr.cn", office=offices["140106"]).user
+
+
+@pytest.fixture
+def file_case(alice, acme, offices):
+    """File a complaint by alice against acme (or as given) at Mon 2026-03-02 10:00 (or ``now``)."""
+
+    def file(consumer=None, merchant=None, now=None, **fields):
+        defaults = {
+            "subject": "耳机无法开机",
+            "facts": "收到的耳机无法开机。",
+            "claim": "退货退款",
+            "amount_claimed": "299.00",
+        }
+        defaults.update(fields)
+        return services.case_file(
+            consumer=consumer or alice,
+            merchant=merchant or acme,
+            now=now or at(2026, 3, 2, 10),
+            **defaults,
+        )
+
+    return file
 
 
 @pytest.fixture

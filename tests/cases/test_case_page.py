@@ -12,7 +12,7 @@ from core.models import AuditEntry
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.cases.test_evidence import jpeg_with_gps, upload
-from tests.cases.test_views import sign_in
+from tests.conftest import sign_in
 from tests.conftest import at
 
 E = CaseEvent.Type

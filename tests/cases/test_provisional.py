@@ -6,6 +6,7 @@ from cases import services
 from cases.models import CaseEvent
 from cases.provisional import deadlines_recompute_provisional
 from core.models import CalendarOverride, CalendarYear
+from tests import factories as f
 from tests.conftest import at
 
 
@@ -38,7 +39,7 @@ def test_publishing_the_year_recomputes_open_provisional_deadlines(file_case):
 
 def test_closed_cases_keep_no_provisional_deadline(file_case, alice):
     case = file_case(now=at(2026, 12, 28, 10))
-    services.case_withdraw(case=case, actor=alice, now=at(2026, 12, 28, 11))
+    case = services.case_withdraw(case=case, actor=alice, now=at(2026, 12, 28, 11))
     assert case.settle_due_provisional is False and case.settle_due_at is None
 
 
@@ -53,8 +54,6 @@ def test_a_deadline_that_does_not_move_only_loses_its_mark(file_case):
 
 
 def test_referral_decision_deadlines_are_recomputed_too(file_case, olivia):
-    from tests import factories as f
-
     case = file_case(
         merchant=f.MerchantFactory(odr_status="not_onboarded"), now=at(2026, 12, 21, 9)
     )
@@ -63,9 +62,12 @@ def test_referral_decision_deadlines_are_recomputed_too(file_case, olivia):
     )
     assert referral.decide_due_provisional is True
     assert referral.decide_due_at == at(2027, 1, 11, 23, 59, 59)  # 01-01 counted Mon-Fri
+    assert case.intake_due_at == at(2026, 12, 30, 23, 59, 59)
+    assert case.intake_due_provisional is False
     CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
     CalendarYear.objects.create(year=2027, published=True)
-    assert deadlines_recompute_provisional(now=at(2026, 12, 22, 9)) >= 1
+    # The referral's deadline is the only one that moves: the intake deadline is in 2026.
+    assert deadlines_recompute_provisional(now=at(2026, 12, 22, 9)) == 1
     referral.refresh_from_db()
     assert referral.decide_due_provisional is False
     assert referral.decide_due_at == at(2027, 1, 12, 23, 59, 59)

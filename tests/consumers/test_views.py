@@ -1,10 +1,12 @@
-"""Filing a complaint on the web (DESIGN §3–4)."""
+"""The consumer's pages: the list of their complaints and filing one on the web (DESIGN §3–4)."""
 
 import pytest
 from django.urls import reverse
 
 from cases.models import Case, Status
 from merchants.models import Merchant
+from tests import factories as f
+from tests.conftest import sign_in
 from tests.factories import credit_code
 
 URL = reverse("consumers:complaint_new")
@@ -28,7 +30,7 @@ def complaint(**overrides):
 
 
 def test_complaint_against_an_active_merchant_reaches_it(client, alice, acme, offices):
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.post(URL, complaint(merchant_credit_code=acme.credit_code.lower()))
     case = Case.objects.get()
     assert response.status_code == 302
@@ -39,7 +41,7 @@ def test_complaint_against_an_active_merchant_reaches_it(client, alice, acme, of
 def test_complaint_against_an_unknown_business_creates_it_and_goes_to_the_regulator(
     client, alice, offices
 ):
-    client.force_login(alice)
+    sign_in(client, alice)
     client.post(URL, complaint(merchant_name="无名小店", merchant_credit_code=credit_code(77)))
     merchant = Merchant.objects.get(name="无名小店")
     assert merchant.odr_status == Merchant.OdrStatus.NOT_ONBOARDED
@@ -47,7 +49,7 @@ def test_complaint_against_an_unknown_business_creates_it_and_goes_to_the_regula
 
 
 def test_the_same_unknown_business_is_not_created_twice(client, alice, offices):
-    client.force_login(alice)
+    sign_in(client, alice)
     client.post(URL, complaint(merchant_name="无名小店"))
     client.post(URL, complaint(merchant_name="无名小店"))
     assert Merchant.objects.filter(name="无名小店").count() == 1
@@ -66,7 +68,7 @@ def test_the_same_unknown_business_is_not_created_twice(client, alice, offices):
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_saved(
     client, alice, offices, field, value
 ):
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.post(URL, complaint(**{field: value}))
     assert response.status_code == 200
     assert response.context["form"].errors[field]
@@ -77,12 +79,7 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_saved(
 
 @pytest.mark.parametrize("persona", ["mallory", "sam"])
 def test_only_consumers_file_complaints(client, persona, request):
-    from accounts.totp import totp_activate_with_secret
-
-    user = request.getfixturevalue(persona)
-    if persona == "sam":
-        totp_activate_with_secret(user, "JBSWY3DPEHPK3PXP")
-    client.force_login(user)
+    sign_in(client, request.getfixturevalue(persona))
     assert client.get(URL).status_code == 403
     assert client.post(URL, complaint()).status_code == 403
     assert Case.objects.count() == 0
@@ -92,3 +89,18 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_home_query_count_does_not_grow_with_the_cases(
+    client, file_case, alice, bob, rows, django_assert_num_queries
+):
+    for i in range(rows):
+        # Each against another merchant, half of them not onboarded (filed with the regulator).
+        file_case(merchant=f.MerchantFactory(odr_status="active" if i % 2 else "not_onboarded"))
+    file_case(consumer=bob)
+    sign_in(client, alice)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("consumers:home"))
+    assert response.status_code == 200
+    assert len(response.context["cases"]) == rows
