@@ -12,8 +12,7 @@ from core.models import AuditEntry
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.cases.test_evidence import jpeg_with_gps, upload
-from tests.conftest import sign_in
-from tests.conftest import at
+from tests.conftest import at, sign_in
 
 E = CaseEvent.Type
 NOW = at(2026, 3, 4, 10)  # Wednesday of the week the cases are filed
