@@ -1,4 +1,4 @@
-# Developer entry points (DESIGN §8). `make run` and `make test` work on a fresh clone with nothing
+# Developer entry points (product §8). `make run` and `make test` work on a fresh clone with nothing
 # but Python 3.11: each creates .venv and installs what is missing before it starts.
 
 SHELL := /bin/bash

@@ -11,7 +11,7 @@ _ALLOWED_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/admin/")
 class RegulatorSecondFactorMiddleware:
     """Send regulator staff who have no TOTP authenticator to set one up before anything else.
 
-    allauth asks for the code at every sign-in once the authenticator exists (DESIGN §2:
+    allauth asks for the code at every sign-in once the authenticator exists (product §2:
     regulator staff sign in with email + password + TOTP).
     """
 

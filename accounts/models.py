@@ -34,7 +34,7 @@ class User(AbstractUser):
     """A person who signs in. The email address is the sign-in name; the phone is optional.
 
     What the person may do comes from their role rows: a consumer profile, a merchant membership
-    or a regulator membership (DESIGN §2).
+    or a regulator membership (product §2).
     """
 
     username = None

@@ -1,4 +1,4 @@
-"""Which of the roles of DESIGN §2 a signed-in person holds."""
+"""Which of the roles of product §2 a signed-in person holds."""
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models

@@ -1,4 +1,4 @@
-"""Sign-ins, failed sign-ins and sign-outs into the audit log (DESIGN §6).
+"""Sign-ins, failed sign-ins and sign-outs into the audit log (product §6).
 
 Connected by ``AccountsConfig.ready``. Each receiver only translates the signal's arguments into
 one ``audit_record`` call.

@@ -1,6 +1,6 @@
 """Known-secret TOTP authenticators, for tests and the demo data.
 
-Regulator staff must sign in with a TOTP second factor (DESIGN §2). Tests and the demo need a
+Regulator staff must sign in with a TOTP second factor (product §2). Tests and the demo need a
 regulator whose authenticator they can compute codes for, so this module gives a user a TOTP
 authenticator with a chosen secret and computes its current code. Both go through allauth's own
 MFA internals so that the stored authenticator is exactly what allauth's activation flow writes.

@@ -1,4 +1,4 @@
-"""Deadline arithmetic (DESIGN §5). Pure functions: the clock, the policy and the calendar are
+"""Deadline arithmetic (product §5). Pure functions: the clock, the policy and the calendar are
 arguments; nothing here reads the database or the current time.
 
 A deadline of N working days from an event ends at 23:59:59 Asia/Shanghai on the Nth working day

@@ -1,4 +1,4 @@
-"""What happens when a deadline passes (DESIGN §4–5): one handler per deadline of the table.
+"""What happens when a deadline passes (product §4–5): one handler per deadline of the table.
 
 ``apply_due`` does, earliest first, every timer of a locked case that is due; the sweep calls it
 for batches of cases, the services for the one case they are about to change (so a late action

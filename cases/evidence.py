@@ -1,4 +1,4 @@
-"""Checking an evidence file before it is stored (DESIGN §6).
+"""Checking an evidence file before it is stored (product §6).
 
 Only JPEG, PNG, PDF and MP4 are accepted, and which of them a file is comes from its bytes
 (puremagic), never from its name or the content type the browser sent. Each kind is then checked

@@ -1,4 +1,4 @@
-"""The per-case hash chain (DESIGN §6).
+"""The per-case hash chain (product §6).
 
 Each event's hash covers the previous event's hash and the event's own content, so altering,
 removing or reordering any stored event breaks every link after it. The case row keeps the tip of

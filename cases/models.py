@@ -38,7 +38,7 @@ class Resolution(models.TextChoices):
     MEDIATION_EXPIRED = "mediation_expired", _("mediation expired")
 
 
-# The case state machine (DESIGN §4): for each status, the (status, resolution) pairs it may move
+# The case state machine (product §4): for each status, the (status, resolution) pairs it may move
 # to. Only ``cases.op.Op.transition`` writes ``Case.status`` and it refuses anything else. A new
 # case enters one of ``INITIAL_STATUSES`` through the same function.
 TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
@@ -88,7 +88,7 @@ TRANSITIONS: dict[str, frozenset[tuple[str, str]]] = {
 INITIAL_STATUSES = frozenset({Status.SUBMITTED, Status.REGULATOR_INTAKE})
 
 
-# Every deadline a case can carry (DESIGN §4–5): the one table the deadline columns, the sweep's
+# Every deadline a case can carry (product §4–5): the one table the deadline columns, the sweep's
 # timers, the provisional recomputation and the pages are derived from. What happens when each
 # passes is ``cases.due.ON_DUE``, keyed the same way.
 WORKING_DAYS, CALENDAR_DAYS, ON_DATE = "working_days", "calendar_days", "date"
@@ -230,7 +230,7 @@ class TerminationReason(models.TextChoices):
 
 
 class DeadlinePolicy(models.Model):
-    """Every duration of DESIGN §4–5. One row; admins edit it. Cases keep what they were given."""
+    """Every duration of product §4–5. One row; admins edit it. Cases keep what they were given."""
 
     acknowledge_working_days = models.PositiveSmallIntegerField(
         _("acknowledge within (working days)"), default=2
@@ -314,7 +314,7 @@ class DeadlinePolicy(models.Model):
 
 
 class Case(models.Model):
-    """One consumer's dispute with one merchant (DESIGN §4).
+    """One consumer's dispute with one merchant (product §4).
 
     Each live deadline is a column (``*_due_at``) with, for working-day deadlines, a
     ``*_provisional`` mark. ``next_action_at`` is the earliest instant at which the sweep has
@@ -412,7 +412,7 @@ class Case(models.Model):
     )
     rating_comment = models.TextField(blank=True)
 
-    # The tip of the event chain (DESIGN §6).
+    # The tip of the event chain (product §6).
     last_event_seq = models.PositiveIntegerField(default=0)
     last_event_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
@@ -472,7 +472,7 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    """One entry of the case's hash chain (DESIGN §6). Written only by ``cases.op.Op.record``.
+    """One entry of the case's hash chain (product §6). Written only by ``cases.op.Op.record``.
 
     ``data`` holds facts (ids, codes, dates), never rendered sentences; templates word them.
     """
@@ -573,7 +573,7 @@ def evidence_upload_to(evidence: "Evidence", filename: str) -> str:
 
 
 class Evidence(models.Model):
-    """A file attached to a case (DESIGN §6), checked by ``cases.evidence`` before it is stored.
+    """A file attached to a case (product §6), checked by ``cases.evidence`` before it is stored.
 
     ``sha256`` and ``size`` are those of the stored bytes (an image is stored re-encoded); the
     ``evidence_added`` event chains the same digest, and ``ledger_verify`` checks the file.

@@ -1,4 +1,5 @@
-"""Recompute provisional deadlines once the official calendar of their year is known (DESIGN §5)."""
+"""Recompute provisional deadlines once the official calendar of their year is known
+(product §5)."""
 
 from django.db import transaction
 from django.utils import timezone

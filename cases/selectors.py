@@ -1,4 +1,4 @@
-"""Reads of cases, each scoped to what the person may see (DESIGN §2)."""
+"""Reads of cases, each scoped to what the person may see (product §2)."""
 
 from django.db.models import QuerySet
 from django.http import Http404

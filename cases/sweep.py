@@ -1,4 +1,4 @@
-"""The deadline sweep (DESIGN §5).
+"""The deadline sweep (product §5).
 
 Every minute beat runs ``sweep_deadlines`` (so does ``manage.py sweep_deadlines``). It claims due
 cases in batches with ``SELECT … FOR UPDATE SKIP LOCKED`` over the partial index on

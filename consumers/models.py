@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ConsumerProfile(models.Model):
-    """A consumer (消费者): anyone who signed up to file complaints (DESIGN §2)."""
+    """A consumer (消费者): anyone who signed up to file complaints (product §2)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consumer_profile"

@@ -1,4 +1,4 @@
-"""The audit log's one writer (DESIGN §6): who did what, when, from where, with what outcome.
+"""The audit log's one writer (product §6): who did what, when, from where, with what outcome.
 
 Call ``audit_record`` wherever something worth auditing happens: sign-ins (wired to allauth's
 signals in ``accounts.signals``), a 404 answered to a signed-in user, an unmasked view of contact

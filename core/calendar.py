@@ -1,4 +1,4 @@
-"""The mainland China statutory working-day calendar (DESIGN §5).
+"""The mainland China statutory working-day calendar (product §5).
 
 ``chinesecalendar`` knows the official holiday arrangements, make-up working weekends (调休)
 included, for the years it was released with. Admins can correct or extend it with

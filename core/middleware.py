@@ -7,7 +7,7 @@ class ChineseFirstLocaleMiddleware:
     """Show the portal in Chinese unless the person chose another language with the switcher.
 
     Django's LocaleMiddleware would follow the browser's Accept-Language header; the portal is
-    Chinese first (DESIGN), so only the language cookie set by the switcher counts.
+    Chinese first (docs/product.md), so only the language cookie set by the switcher counts.
     """
 
     def __init__(self, get_response):

@@ -39,7 +39,7 @@ class CalendarYear(models.Model):
     """A year whose official holiday arrangement an admin has entered as overrides.
 
     A year is "covered" when the calendar package knows it or a row here says it is published;
-    deadlines that fall in a year not covered are provisional (DESIGN §5).
+    deadlines that fall in a year not covered are provisional (product §5).
     """
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
@@ -77,7 +77,7 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when, from where, with which outcome (DESIGN §6). Append-only.
+    """Who did what, when, from where, with which outcome (product §6). Append-only.
 
     Written only by ``core.audit.audit_record``. The application never updates or deletes a row:
     ``save()`` on a stored entry, ``delete()`` and the queryset's ``update()``/``delete()`` raise

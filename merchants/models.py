@@ -7,7 +7,7 @@ from core.regions import validate_region_code
 
 
 class Merchant(models.Model):
-    """A business that can be complained about. Most are never onboarded (DESIGN §3)."""
+    """A business that can be complained about. Most are never onboarded (product §3)."""
 
     class OdrStatus(models.TextChoices):
         NOT_ONBOARDED = "not_onboarded", _("not onboarded")
@@ -69,7 +69,7 @@ class Merchant(models.Model):
 
 
 class MerchantMembership(models.Model):
-    """Staff of one merchant (DESIGN §2)."""
+    """Staff of one merchant (product §2)."""
 
     class Role(models.TextChoices):
         OWNER = "owner", _("owner")

@@ -22,7 +22,7 @@ class OfficeQuerySet(models.QuerySet):
 
 
 class Office(models.Model):
-    """A market-regulation office (市场监管部门). Offices form the five-level tree of DESIGN §2.
+    """A market-regulation office (市场监管部门). Offices form the five-level tree of product §2.
 
     ``path`` is a materialised path ("/1/4/9/") so that "this office and everything below it" is
     one indexed prefix query.
@@ -97,7 +97,7 @@ class RegulatorMembershipQuerySet(models.QuerySet):
 
 
 class RegulatorMembership(models.Model):
-    """Staff of one regulator office (DESIGN §2)."""
+    """Staff of one regulator office (product §2)."""
 
     class Role(models.TextChoices):
         OFFICER = "officer", _("officer")

@@ -1,4 +1,4 @@
-"""Every change to a case (DESIGN §4). Views, the API, tasks and the sweep call these; nothing else
+"""Every change to a case (product §4). Views, the API, tasks and the sweep call these; nothing else
 writes a case, its thread or its event chain.
 
 Each public service checks what the person typed, then (``_common.acting``) applies any deadline

@@ -1,4 +1,4 @@
-"""After an agreement (DESIGN §4): fulfilment, confirmation, non-fulfilment, the rating."""
+"""After an agreement (product §4): fulfilment, confirmation, non-fulfilment, the rating."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""Evidence files (DESIGN §6): checked before anything is written, stored under random names
+"""Evidence files (product §6): checked before anything is written, stored under random names
 through Django's storage API, their SHA-256 chained in the ``evidence_added`` event."""
 
 import logging

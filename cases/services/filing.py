@@ -1,4 +1,4 @@
-"""Filing a complaint (DESIGN §4): the case starts at the merchant or at the regulator."""
+"""Filing a complaint (product §4): the case starts at the merchant or at the regulator."""
 
 import secrets
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""Negotiation between consumer and merchant (DESIGN §4): acknowledging, the thread, offers,
+"""Negotiation between consumer and merchant (product §4): acknowledging, the thread, offers,
 declining, withdrawing, escalating, closing."""
 
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""The regulator's side (DESIGN §4): accepting or not, transferring, concluding or terminating
+"""The regulator's side (product §4): accepting or not, transferring, concluding or terminating
 mediation."""
 
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""Sign-up and sign-in for every role (DESIGN §2), through allauth's real forms."""
+"""Sign-up and sign-in for every role (product §2), through allauth's real forms."""
 
 from io import StringIO
 

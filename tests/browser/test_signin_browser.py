@@ -1,4 +1,4 @@
-"""Signing in through the real pages in Chromium, as each kind of person (DESIGN §2)."""
+"""Signing in through the real pages in Chromium, as each kind of person (product §2)."""
 
 import re
 

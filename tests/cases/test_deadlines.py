@@ -1,4 +1,4 @@
-"""Deadline arithmetic against the official mainland China calendar (DESIGN §5).
+"""Deadline arithmetic against the official mainland China calendar (product §5).
 
 Every expected date below was worked out from the State Council's holiday notices, not from the
 code under test:

@@ -1,5 +1,5 @@
 """Evidence files: what is refused, what is stored and how, and the chain's hold on them
-(DESIGN §6). Every file is made here, in the test, from bytes, Pillow or pypdf."""
+(product §6). Every file is made here, in the test, from bytes, Pillow or pypdf."""
 
 import hashlib
 import io

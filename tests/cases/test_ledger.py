@@ -1,4 +1,4 @@
-"""The per-case hash chain and `manage.py verify_ledger` (DESIGN §6)."""
+"""The per-case hash chain and `manage.py verify_ledger` (product §6)."""
 
 import pytest
 from django.core.management import call_command

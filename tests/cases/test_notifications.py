@@ -1,4 +1,4 @@
-"""Notifications go to the right people, once (DESIGN §5: each reminder sent once)."""
+"""Notifications go to the right people, once (product §5: each reminder sent once)."""
 
 from django.core import mail
 

@@ -1,4 +1,4 @@
-"""Provisional deadlines for years whose official calendar is not out yet (DESIGN §5)."""
+"""Provisional deadlines for years whose official calendar is not out yet (product §5)."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""The case lifecycle of DESIGN §4, driven through the services as the people would."""
+"""The case lifecycle of product §4, driven through the services as the people would."""
 
 import hashlib
 from datetime import date

@@ -1,5 +1,5 @@
 """A Hypothesis state machine drives random actions and clock advances through the services and
-the sweep, and checks the case after every step (DESIGN §4–6)."""
+the sweep, and checks the case after every step (product §4–6)."""
 
 import io
 from datetime import datetime, timedelta

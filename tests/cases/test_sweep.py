@@ -1,4 +1,4 @@
-"""The deadline sweep (DESIGN §5): each due case moves once; reminders and flags happen once."""
+"""The deadline sweep (product §5): each due case moves once; reminders and flags happen once."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""Case pages from the outside: who can open what (DESIGN §2) and public tracking."""
+"""Case pages from the outside: who can open what (product §2) and public tracking."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The consumer's pages: the list of their complaints and filing one on the web (DESIGN §3–4)."""
+"""The consumer's pages: the list of their complaints and filing one on the web (product §3–4)."""
 
 import pytest
 from django.urls import reverse

@@ -1,4 +1,4 @@
-"""The audit log (DESIGN §6): sign-ins recorded from allauth's signals, one writer that never
+"""The audit log (product §6): sign-ins recorded from allauth's signals, one writer that never
 refuses what a visitor typed, append-only rows, read-only in the admin."""
 
 import pytest

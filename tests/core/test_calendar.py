@@ -1,4 +1,4 @@
-"""The working-day calendar: package, admin overrides and published years (DESIGN §5)."""
+"""The working-day calendar: package, admin overrides and published years (product §5)."""
 
 from datetime import date
 

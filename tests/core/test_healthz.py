@@ -1,4 +1,4 @@
-"""/healthz: 200 when the database and the broker answer, 503 otherwise (DESIGN §8)."""
+"""/healthz: 200 when the database and the broker answer, 503 otherwise (product §8)."""
 
 import json
 import os

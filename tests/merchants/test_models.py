@@ -1,4 +1,4 @@
-"""Merchants (DESIGN §3): only an active ODR merchant receives complaints itself."""
+"""Merchants (product §3): only an active ODR merchant receives complaints itself."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Finding the business a complaint is against, or creating it (DESIGN §3)."""
+"""Finding the business a complaint is against, or creating it (product §3)."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""The merchant's home page: the open complaints against their business (DESIGN §2)."""
+"""The merchant's home page: the open complaints against their business (product §2)."""
 
 import pytest
 from django.urls import reverse

@@ -1,4 +1,4 @@
-"""The office tree (DESIGN §2): materialised paths, the office for a region, supervision.
+"""The office tree (product §2): materialised paths, the office for a region, supervision.
 
 The `offices` fixture: national → Shanxi (140000) → Taiyuan (140100) → Xiaodian (140105) and
 Yingze (140106).

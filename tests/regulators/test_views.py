@@ -1,5 +1,5 @@
 """The regulator workbench: cases awaiting acceptance and in mediation, for the office and the
-offices below it (DESIGN §2)."""
+offices below it (product §2)."""
 
 import pytest
 from django.urls import reverse
