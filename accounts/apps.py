@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,4 +10,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receivers that write sign-ins to the audit log.
-        from . import signals  # noqa: F401
+        import_module(f"{self.name}.signals")

@@ -135,3 +135,17 @@ def working_days_left(now: datetime, due_at: datetime, calendar: WorkCalendar) -
             left += 1
         day += timedelta(days=1)
     return left
+
+
+def days_left(
+    now: datetime, due_at: datetime, unit: str, calendar: WorkCalendar
+) -> tuple[int, bool]:
+    """Return how many days (working days for a working-day deadline) remain until ``due_at``,
+    counted from today, and whether today is one of them: the one definition of "days left"
+    that every page shows. Nothing remains once the deadline has passed."""
+    today = local_date(now)
+    if now > due_at:
+        return 0, False
+    if unit == WORKING_DAYS:
+        return working_days_left(now, due_at, calendar), calendar.is_workday(today)
+    return (local_date(due_at) - today).days + 1, True

@@ -15,6 +15,9 @@ from core.errors import ActionNotAllowed
 
 from .models import Case, Offer, Referral, Status
 
+# Stands for "not looked up yet" where None already means "there is none".
+UNKNOWN = object()
+
 
 class Party(models.TextChoices):
     CONSUMER = "consumer", _("consumer")
@@ -74,21 +77,26 @@ def case_available_actions(
     user,
     *,
     party: Party | None = None,
-    offer: Offer | None = None,
-    referral: Referral | None = None,
+    offer: "Offer | object | None" = UNKNOWN,
+    referral: "Referral | object | None" = UNKNOWN,
     now: datetime | None = None,
 ) -> set[Action]:
     """Return what ``user`` can do next on ``case``.
 
-    ``offer`` and ``referral`` (the open ones) are looked up unless given.
+    ``offer`` and ``referral`` (the open ones, or None when there is none) are looked up
+    unless given.
     """
     party = party or case_party(case, user)
     if party is None or party == Party.SUPERVISING_OFFICE:
         return set()
     now = now or timezone.now()
     status = case.status
-    if offer is None and status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION):
-        offer = case.open_offer()
+    if offer is UNKNOWN:
+        offer = (
+            case.open_offer()
+            if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION)
+            else None
+        )
     actions: set[Action] = set()
     no_open_offer = offer is None or offer.status != Offer.Status.OPEN
 
@@ -143,7 +151,8 @@ def case_available_actions(
                 actions.add(Action.MAKE_OFFER)
         if status == Status.CLOSED:
             actions.add(Action.RECORD_CALLBACK)
-        referral = referral or case.open_referral()
+        if referral is UNKNOWN:
+            referral = case.open_referral()
         if referral is None:
             if status in (Status.REGULATOR_INTAKE, Status.MEDIATION, Status.CLOSED):
                 actions.add(Action.OPEN_REFERRAL)

@@ -15,7 +15,7 @@ from core.errors import DomainError
 from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
 
-from .deadlines import local_date, working_days_left
+from .deadlines import days_left
 from .evidence import evidence_download_name
 from .forms import ACTION_FORMS, ActionForm, TrackForm
 from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Status
@@ -36,18 +36,11 @@ COMPOSERS = (Action.POST_MESSAGE, Action.POST_NOTE, Action.ADD_EVIDENCE)
 
 
 def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
-    """Return the case's live deadlines as every page shows them: the instant, whether it has
-    passed, and the days left counted from today, today included when it counts — the one
-    definition of "days left" used everywhere."""
+    """Return the case's live deadlines as every page shows them, days left as
+    ``deadlines.days_left`` counts them."""
     shown = []
     for kind, due in live_deadlines(case):
-        today = local_date(now)
-        if kind.unit == WORKING_DAYS:
-            left = working_days_left(now, due, calendar)
-            today_counts = now <= due and calendar.is_workday(today)
-        else:
-            left = (local_date(due) - today).days + 1 if now <= due else 0
-            today_counts = now <= due
+        left, today_counts = days_left(now, due, kind.unit, calendar)
         shown.append(
             {
                 "key": kind.key,
@@ -177,11 +170,9 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Take one action on the case: parse the form, call its one service, show what went wrong
     beside the field with everything the person typed."""
     case, party = case_get_for_user(request.user, number, request)
-    try:
-        action = Action(action)
-        ACTION_FORMS[action]
-    except (ValueError, KeyError):
-        raise Http404("No such action.") from None
+    if action not in ACTION_FORMS:
+        raise Http404("No such action.")
+    action = Action(action)
     form = _form_for(action, case, party, request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -190,7 +181,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             form.add_domain_error(error)
         else:
             if request.htmx and action in COMPOSERS:
-                return _composer(request, number, action, party)
+                return _composer(request, case, action, party)
             return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
     if request.htmx and action in COMPOSERS:
         return render(request, "cases/_composer.html", {"form": form, "case": case}, status=422)
@@ -198,9 +189,8 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     return case_page(request, case, party, bound=form, status=422)
 
 
-def _composer(request, number, action, party) -> HttpResponse:
+def _composer(request, case: Case, action: Action, party: Party) -> HttpResponse:
     """After a message is posted: an empty composer, and a nudge to fetch the new entries."""
-    case, party = case_get_for_user(request.user, number, request)
     response = render(
         request, "cases/_composer.html", {"form": _form_for(action, case, party), "case": case}
     )

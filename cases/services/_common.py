@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from core.calendar import WorkCalendar, load_calendar
 from core.errors import ValidationFailed
 
+from ..deadlines import local_date
 from ..due import case_apply_due
-from ..models import Case, CaseEvent, DeadlinePolicy
+from ..models import Case, CaseEvent, DeadlinePolicy, Offer
 from ..op import Op
 from ..rules import Action, require_action
 
@@ -61,6 +62,21 @@ def money(value, field_name: str = "amount") -> Decimal:
             _("Enter an amount of zero or more, with at most two decimals."), field=field_name
         )
     return amount
+
+
+def terms_check(remedy: str, amount, text: str, text_missing: str) -> tuple[Decimal, str]:
+    """Check the terms of an offer or agreement; return the amount and the text."""
+    text = required_text(text, "text", text_missing)
+    amount = money(amount)
+    if remedy not in Offer.Remedy.values:
+        raise ValidationFailed(_("Choose a remedy."), field="remedy")
+    return amount, text
+
+
+def fulfil_by_check(fulfil_by: date | None, now: datetime) -> None:
+    """A fulfilment date is today or later (in Shanghai)."""
+    if fulfil_by is None or fulfil_by < local_date(now):
+        raise ValidationFailed(_("The fulfilment date must be today or later."), field="fulfil_by")
 
 
 def reason_check(code: str, text: str, choices) -> dict:

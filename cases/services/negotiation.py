@@ -5,15 +5,15 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
-from core.errors import ActionNotAllowed, ValidationFailed
+from core.errors import ActionNotAllowed
 
-from ..deadlines import date_deadline, local_date
+from ..deadlines import date_deadline
 from ..ledger import text_sha256
 from ..models import Agreement, Case, Message, Offer, Resolution, Status
 from ..op import Op
 from ..rules import Action, Party
 from ..timers import deadline_start
-from ._common import E, acting, money, required_text
+from ._common import E, acting, fulfil_by_check, required_text, terms_check
 from .agreement import agreement_create, agreement_facts
 
 
@@ -76,15 +76,9 @@ def offer_make(
     now: datetime | None = None,
 ) -> Offer:
     """Propose a settlement. The merchant proposes in negotiation; the mediator in mediation."""
-    text = required_text(text, "text", _("Write the terms of the offer."))
-    amount = money(amount)
-    if remedy not in Offer.Remedy.values:
-        raise ValidationFailed(_("Choose a remedy."), field="remedy")
+    amount, text = terms_check(remedy, amount, text, _("Write the terms of the offer."))
     with acting(case, actor, Action.MAKE_OFFER, now) as op:
-        if fulfil_by is None or fulfil_by < local_date(op.now):
-            raise ValidationFailed(
-                _("The fulfilment date must be today or later."), field="fulfil_by"
-            )
+        fulfil_by_check(fulfil_by, op.now)
         if op.party == Party.MERCHANT:
             _acknowledge_in(op, "offer")
         offer = Offer.objects.create(

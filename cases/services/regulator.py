@@ -9,18 +9,17 @@ from core.errors import ValidationFailed
 from core.regions import region_contains
 from regulators.models import Office
 
-from ..deadlines import date_deadline, local_date
+from ..deadlines import date_deadline
 from ..models import (
     Agreement,
     Case,
     NotAcceptedReason,
-    Offer,
     Resolution,
     Status,
     TerminationReason,
 )
 from ..rules import Action
-from ._common import E, acting, money, reason_check, required_text
+from ._common import E, acting, fulfil_by_check, reason_check, required_text, terms_check
 from .agreement import agreement_create, agreement_facts
 
 
@@ -79,15 +78,9 @@ def mediation_conclude(
     now: datetime | None = None,
 ) -> Agreement:
     """Record the agreement both parties reached in mediation (attested by the mediator)."""
-    text = required_text(text, "text", _("Write the terms of the agreement."))
-    amount = money(amount)
-    if remedy not in Offer.Remedy.values:
-        raise ValidationFailed(_("Choose a remedy."), field="remedy")
+    amount, text = terms_check(remedy, amount, text, _("Write the terms of the agreement."))
     with acting(case, actor, Action.CONCLUDE_MEDIATION, now) as op:
-        if fulfil_by is None or fulfil_by < local_date(op.now):
-            raise ValidationFailed(
-                _("The fulfilment date must be today or later."), field="fulfil_by"
-            )
+        fulfil_by_check(fulfil_by, op.now)
         agreement = agreement_create(
             op, offer=None, remedy=remedy, amount=amount, fulfil_by=fulfil_by, text=text
         )

@@ -13,6 +13,7 @@ from cases.ledger import ledger_verify
 from cases.models import Case, CaseEvent, Offer, Resolution, Status
 from cases.rules import Action, case_available_actions
 from cases.sweep import sweep_deadlines
+from core.errors import ActionNotAllowed
 from odr.celery import app as celery_app
 from tests import factories as f
 from tests.cases.helpers import offer
@@ -83,8 +84,6 @@ def test_offer_lapses_after_seven_days(file_case, mallory, alice):
 def test_accepting_after_the_offer_lapsed_is_refused_even_before_the_sweep(
     file_case, mallory, alice
 ):
-    from core.errors import ActionNotAllowed
-
     case = file_case()
     offer(case, mallory, at(2026, 3, 3, 9), amount="10", text="退10元")
     with pytest.raises(ActionNotAllowed):

@@ -3,6 +3,7 @@ refuses what a visitor typed, append-only rows, read-only in the admin."""
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
@@ -222,8 +223,6 @@ def test_audit_record_drops_nul_characters_that_the_database_would_refuse(db):
 
 
 def test_audit_record_takes_an_anonymous_visitor_as_no_user(db):
-    from django.contrib.auth.models import AnonymousUser
-
     entry = audit_record(AnonymousUser(), Action.NOT_FOUND, "TS1", Outcome.DENIED)
 
     assert entry.actor is None
