@@ -34,6 +34,8 @@ class ActionForm(forms.Form):
     def __init__(self, data=None, files=None, *, case: Case, **kwargs):
         self.case = case
         super().__init__(data, files, prefix=self.action.value, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].help_text = _evidence_help()
 
     # Each form defines ``run(*, actor, now=None)``: call the one service of its action with the
     # cleaned data and return what it returns.
@@ -293,21 +295,24 @@ class ConfirmFulfilmentForm(ActionForm):
 
 
 def _evidence_field(required: bool) -> forms.FileField:
-    limits = evidence_limits()
     return forms.FileField(
         label=_("Evidence file"),
         required=required,
-        widget=forms.ClearableFileInput(attrs={"accept": limits["accept"]}),
-        help_text=_(
-            "JPEG, PNG, PDF or MP4; up to %(file)s MB a file (videos %(video)s MB), "
-            "%(case)s MB for the whole case."
-        )
-        % {
-            "file": limits["max_file_mb"],
-            "video": limits["max_video_mb"],
-            "case": limits["max_case_mb"],
-        },
+        widget=forms.ClearableFileInput(attrs={"accept": evidence_limits()["accept"]}),
     )
+
+
+def _evidence_help() -> str:
+    """The limits, shown before upload (worded in the language of the request)."""
+    limits = evidence_limits()
+    return _(
+        "JPEG, PNG, PDF or MP4; up to %(file)s MB a file (videos %(video)s MB), "
+        "%(case)s MB for the whole case."
+    ) % {
+        "file": limits["max_file_mb"],
+        "video": limits["max_video_mb"],
+        "case": limits["max_case_mb"],
+    }
 
 
 class AddEvidenceForm(ActionForm):
