@@ -3,6 +3,7 @@ exactly one service (``run``); the engine decides whether the action is allowed.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -39,6 +40,14 @@ class ActionForm(forms.Form):
 
     # Each form defines ``run(*, actor, now=None)``: call the one service of its action with the
     # cleaned data and return what it returns.
+
+    def engine_check(self, check, *args) -> None:
+        """Run one of the engine's checks of typed input now, so that its error is shown together
+        with the form's own (the service runs it again when it acts)."""
+        try:
+            check(*args)
+        except DomainError as error:
+            self.add_domain_error(error)
 
     def add_domain_error(self, error: DomainError) -> None:
         """Show an engine error beside the field it names, or at the top of the form."""
@@ -104,6 +113,12 @@ class _TermsForm(ActionForm):
         label=_("To be fulfilled by"), widget=forms.DateInput(attrs={"type": "date"})
     )
     text = forms.CharField(label=_("Terms"), max_length=5000, widget=forms.Textarea(attrs=TEXT))
+
+    def clean(self):
+        cleaned = super().clean()
+        if "fulfil_by" in cleaned:
+            self.engine_check(services.fulfil_by_check, cleaned["fulfil_by"], timezone.now())
+        return cleaned
 
     def terms(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("remedy", "amount", "fulfil_by", "text")}
@@ -212,6 +227,17 @@ class _ReasonCodeForm(ActionForm):
             ),
             **self.fields,
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        if "reason_code" in cleaned:
+            self.engine_check(
+                services.reason_check,
+                cleaned["reason_code"],
+                cleaned.get("reason_text", ""),
+                self.reason_choices,
+            )
+        return cleaned
 
 
 class RejectIntakeForm(_ReasonCodeForm):

@@ -4,7 +4,8 @@ Call ``audit_record`` wherever something worth auditing happens: sign-ins (wired
 signals in ``accounts.signals``), a 404 answered to a signed-in user, an unmasked view of contact
 details, an export of personal data.
 
-``ODR_TRUSTED_PROXY_HEADER`` (default ``None``) names the ``request.META`` key a trusted reverse
+``ODR_TRUSTED_PROXY_HEADER`` (set from the environment variable ``ODR_TRUSTED_CLIENT_IP_HEADER``;
+default ``None``) names the ``request.META`` key a trusted reverse
 proxy fills with the client's address, e.g. ``"HTTP_X_FORWARDED_FOR"`` or ``"HTTP_X_REAL_IP"``.
 Leave it unset unless every request passes through that proxy: the header is otherwise whatever
 the client chose to send.

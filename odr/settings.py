@@ -166,6 +166,14 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# A reverse proxy that every request passes through and that writes the client's address into one
+# header (nginx: "X-Real-IP"). Unset, the address is the connection's: a header the client sent
+# proves nothing. Used by the rate limits (allauth) and the audit log alike.
+_CLIENT_IP_HEADER = env.str("ODR_TRUSTED_CLIENT_IP_HEADER", default="")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = _CLIENT_IP_HEADER or None
+ODR_TRUSTED_PROXY_HEADER = (
+    "HTTP_" + _CLIENT_IP_HEADER.upper().replace("-", "_") if _CLIENT_IP_HEADER else None
+)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ODR 12315"
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"

@@ -7,8 +7,12 @@ with ``rules.require_action`` that the actor may do it, and makes its change thr
 ``cases.op.Op``: ``Op.transition`` is the one function that writes ``Case.status``, ``Op.record``
 the one that appends to the event chain. Services return the current case (or what they made);
 the caller's own instance is not updated.
+
+``fulfil_by_check`` and ``reason_check`` are exported for forms, so that a form can show every error
+of what was typed at once, worded by the same rule the service applies again when it acts.
 """
 
+from ._common import fulfil_by_check, reason_check
 from .agreement import (
     agreement_confirm,
     agreement_mark_fulfilled,
@@ -54,11 +58,13 @@ __all__ = [
     "case_transfer",
     "case_withdraw",
     "evidence_add",
+    "fulfil_by_check",
     "mediation_conclude",
     "mediation_terminate",
     "offer_accept",
     "offer_make",
     "offer_reject",
+    "reason_check",
     "referral_decide",
     "referral_extend",
     "referral_open",

@@ -219,6 +219,37 @@ def test_an_engine_error_shows_beside_the_field_and_keeps_what_was_typed(client,
     assert not case.offers.exists()
 
 
+def test_every_error_of_a_form_is_shown_at_once(client, reach, mallory):
+    case = reach("negotiating")
+    sign_in(client, mallory)
+    data = {**FULFIL, "amount": "-5", "fulfil_by": "2026-03-01"}
+    response = client.post(
+        reverse("cases:act", args=[case.number, "make_offer"]),
+        _posted(data, Action.MAKE_OFFER, None),
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="id_make_offer-amount-error"' in body
+    assert 'id="id_make_offer-fulfil_by-error"' in body
+    assert "履行期限不能早于今天" in body
+    assert not case.offers.exists()
+
+
+def test_a_reason_code_of_other_without_words_is_refused_beside_the_explanation(
+    client, reach, olivia
+):
+    case = reach("intake")
+    sign_in(client, olivia)
+    data = {"reason_code": "other", "reason_text": " "}
+    response = client.post(
+        reverse("cases:act", args=[case.number, "reject_intake"]),
+        _posted(data, Action.REJECT_INTAKE, None),
+    )
+    assert response.status_code == 422
+    assert 'id="id_reject_intake-reason_text-error"' in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == case.status
+
+
 def test_an_unknown_action_is_not_found(client, reach, alice):
     case = reach("negotiating")
     sign_in(client, alice)

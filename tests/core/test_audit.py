@@ -90,6 +90,24 @@ def test_each_failed_attempt_is_a_row_of_its_own(client, alice):
     ]
 
 
+def test_an_attempt_refused_by_the_rate_limit_is_recorded_as_denied(client, alice):
+    for n in range(5):  # the per-account limit: 5 failures in 5 minutes
+        sign_in(client, "alice@example.cn", f"guess-{n}")
+    response = sign_in(client, "alice@example.cn")  # right password, but too many tries
+
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+    *failures, refused = entries()
+    assert [e.outcome for e in failures] == [Outcome.FAILED] * 5
+    assert refused.action == Action.SIGN_IN_FAILED
+    assert refused.outcome == Outcome.DENIED
+    assert refused.actor is None
+    assert refused.target == "alice@example.cn"
+    assert refused.ip_address == ADDRESS
+    assert refused.detail == {"step": "rate_limit"}
+
+
 def test_regulator_sign_in_is_recorded_only_after_the_second_factor(client, olivia):
     totp_activate_with_secret(olivia, REGULATOR_SECRET)
 
