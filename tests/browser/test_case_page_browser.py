@@ -146,3 +146,24 @@ def test_regulator_accepts_an_escalated_case_and_records_the_mediated_agreement(
     expect(agreement).to_be_visible()
     expect(agreement).to_contain_text("商家赔偿150元")
     expect(page.locator("form#conclude_mediation")).to_have_count(0)
+
+
+def test_a_merchant_acknowledges_with_the_keyboard_alone_and_always_sees_the_focus(
+    page, file_case, mallory
+):
+    case = file_case(now=FILED_AT)
+    sign_in(page, mallory.email)
+    page.goto(f"/cases/{case.number}/")
+    button = page.locator("form#acknowledge button[type=submit]")
+    for _ in range(30):  # Tab through the page until the button has the focus
+        page.keyboard.press("Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        pytest.fail("the acknowledge button cannot be reached with Tab")
+    # Every element Tab reaches shows a focus ring at once, without waiting for a transition.
+    assert button.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    assert button.evaluate("b => parseFloat(getComputedStyle(b).outlineWidth)") >= 2
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert Case.objects.get(pk=case.pk).status == Status.NEGOTIATING

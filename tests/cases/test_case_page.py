@@ -282,6 +282,15 @@ def test_the_page_shows_the_claim_and_the_offer_terms(client, reach, alice):
     assert "2026-03-20" in body  # its fulfil-by date
 
 
+def test_the_english_page_shows_status_and_remedy_as_words(client, reach, alice, settings):
+    case = reach("with_offer")
+    sign_in(client, alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert '<span class="badge text-bg-primary" data-testid="case-status">Negotiating</span>' in body
+    assert '<dd class="col-7">Refund</dd>' in body
+
+
 def test_the_thread_polls_only_what_is_new(client, reach, alice, mallory):
     case = reach("negotiating")
     sign_in(client, alice)
