@@ -1,10 +1,15 @@
+import re
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# A mainland mobile number: 11 ASCII digits starting 13–19 (``\d`` would also take full-width
+# and other Unicode digits).
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 phone_validator = RegexValidator(
-    r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number, e.g. 13812341234.")
+    r"\A1[3-9][0-9]{9}\Z", _("Enter an 11-digit mainland mobile number, e.g. 13812341234.")
 )
 
 

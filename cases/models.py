@@ -193,6 +193,16 @@ PROVISIONAL_FIELDS = [k.provisional_field for k in DEADLINES.values() if k.provi
 ANY_PROVISIONAL = reduce(operator.or_, (Q(**{field: True}) for field in PROVISIONAL_FIELDS))
 
 
+class Remedy(models.TextChoices):
+    REFUND = "refund", _("refund")
+    REPLACEMENT = "replacement", _("replacement")
+    REPAIR = "repair", _("repair")
+    COMPENSATION = "compensation", _("compensation")
+    RETURN = "return", _("return")
+    APOLOGY = "apology", _("apology")
+    OTHER = "other", _("other")
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("website")
     API = "api", _("API")
@@ -354,6 +364,9 @@ class Case(models.Model):
     subject = models.CharField(_("subject"), max_length=200)
     facts = models.TextField(_("what happened"))
     claim = models.TextField(_("what you ask for"))
+    claim_remedy = models.CharField(
+        _("remedy asked for"), max_length=20, choices=Remedy.choices, blank=True
+    )
     amount_claimed = models.DecimalField(
         _("amount claimed (CNY)"),
         max_digits=12,
@@ -362,8 +375,19 @@ class Case(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    amount_paid = models.DecimalField(
+        _("amount paid (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
     order_reference = models.CharField(_("order number"), max_length=100, blank=True)
+    # The phone the consumer gave for this complaint: shown to the parties (masked for the merchant
+    # unless the consumer consented) and, with the case number, the key to public tracking.
+    contact_phone = models.CharField(_("contact phone"), max_length=11, blank=True)
     consent_disclosure = models.BooleanField(
         _("allow the case to be shown on public disclosure pages"), default=False
     )
@@ -605,14 +629,7 @@ class Evidence(models.Model):
 class Offer(models.Model):
     """A structured settlement proposal (和解方案) by the merchant, or the mediator in mediation."""
 
-    class Remedy(models.TextChoices):
-        REFUND = "refund", _("refund")
-        REPLACEMENT = "replacement", _("replacement")
-        REPAIR = "repair", _("repair")
-        COMPENSATION = "compensation", _("compensation")
-        RETURN = "return", _("return")
-        APOLOGY = "apology", _("apology")
-        OTHER = "other", _("other")
+    Remedy = Remedy
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")

@@ -73,12 +73,12 @@ def case_get_for_user(user, number: str, request=None) -> tuple[Case, Party]:
 
 
 def case_get_for_tracking(number: str, phone: str) -> Case | None:
-    """Return the case only when the number and the consumer's phone both match."""
+    """Return the case only when the number and the contact phone given when filing both match."""
     number, phone = (number or "").strip().upper(), (phone or "").strip()
     if not number or not phone:
         return None
     return (
-        Case.objects.select_related("merchant").filter(number=number, consumer__phone=phone).first()
+        Case.objects.select_related("merchant").filter(number=number, contact_phone=phone).first()
     )
 
 

@@ -62,13 +62,13 @@ def contact_for(case: Case, party: Party) -> dict:
     if unmasked:
         return {
             "name": consumer.name,
-            "phone": consumer.phone,
+            "phone": case.contact_phone,
             "email": consumer.email,
             "masked": False,
         }
     return {
         "name": mask_name(consumer.name),
-        "phone": mask_phone(consumer.phone),
+        "phone": mask_phone(case.contact_phone),
         "email": mask_email(consumer.email),
         "masked": True,
     }

@@ -49,6 +49,16 @@ def required_text(value: str, field_name: str, message: str) -> str:
     return value
 
 
+def text_limit(value: str, field_name: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValidationFailed(
+            _("Keep this to %(limit)d characters or fewer (now %(count)d).")
+            % {"limit": limit, "count": len(value)},
+            code="too_long",
+            field=field_name,
+        )
+
+
 def money(value, field_name: str = "amount") -> Decimal:
     """Return an amount in yuan (zero or more, at most two decimals) or refuse it."""
     try:

@@ -7,15 +7,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import MOBILE
 from core.errors import ValidationFailed
 from regulators.models import Office
 
 from ..deadlines import local_date
 from ..ledger import text_sha256
-from ..models import Case, Channel, Status
+from ..models import Case, Channel, Remedy, Status
 from ..op import Op
-from ._common import E, context, money, required_text
+from ._common import E, context, money, required_text, text_limit
 
+# The longest texts a complaint takes, in characters (the filing form shows them as counters).
+TEXT_LIMITS = {"subject": 100, "facts": 2000, "claim": 500}
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
@@ -32,6 +35,9 @@ def case_file(
     facts: str,
     claim: str,
     amount_claimed: Decimal | None = None,
+    claim_remedy: str = "",
+    amount_paid: Decimal | None = None,
+    contact_phone: str | None = None,
     purchase_date: date | None = None,
     order_reference: str = "",
     channel: str = Channel.WEB,
@@ -45,6 +51,7 @@ def case_file(
     regulator office whose region most specifically contains the merchant's (``regulator_intake``).
 
     The case number is random unless ``number`` is given (demo data with documented numbers).
+    ``contact_phone`` defaults to the consumer's own phone.
     """
     now, policy, calendar = context(now)
     subject = required_text(
@@ -52,8 +59,20 @@ def case_file(
     )
     facts = required_text(facts, "facts", _("Describe what happened."))
     claim = required_text(claim, "claim", _("Say what you ask the merchant to do."))
+    for field, value in (("subject", subject), ("facts", facts), ("claim", claim)):
+        text_limit(value, field, TEXT_LIMITS[field])
+    if claim_remedy and claim_remedy not in Remedy.values:
+        raise ValidationFailed(_("Choose a remedy."), field="claim_remedy")
     if amount_claimed is not None:
         amount_claimed = money(amount_claimed, "amount_claimed")
+    if amount_paid is not None:
+        amount_paid = money(amount_paid, "amount_paid")
+    contact_phone = (consumer.phone if contact_phone is None else contact_phone).strip()
+    if contact_phone and not MOBILE.fullmatch(contact_phone):
+        raise ValidationFailed(
+            _("Enter an 11-digit mainland mobile number, e.g. 13812341234."),
+            field="contact_phone",
+        )
     if purchase_date and purchase_date > local_date(now):
         raise ValidationFailed(
             _("The purchase date cannot be in the future."), field="purchase_date"
@@ -79,6 +98,9 @@ def case_file(
             facts=facts,
             claim=claim,
             amount_claimed=amount_claimed,
+            claim_remedy=claim_remedy,
+            amount_paid=amount_paid,
+            contact_phone=contact_phone,
             purchase_date=purchase_date,
             order_reference=(order_reference or "").strip(),
             consent_disclosure=consent_disclosure,
@@ -102,6 +124,9 @@ def case_file(
                 "facts_sha256": text_sha256(facts),
                 "claim_sha256": text_sha256(claim),
                 "amount_claimed": str(amount_claimed) if amount_claimed is not None else None,
+                "claim_remedy": claim_remedy,
+                "amount_paid": str(amount_paid) if amount_paid is not None else None,
+                "contact_phone_sha256": text_sha256(contact_phone),
                 "purchase_date": purchase_date.isoformat() if purchase_date else None,
                 "order_reference": case.order_reference,
                 "consent_disclosure": consent_disclosure,

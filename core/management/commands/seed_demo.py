@@ -417,5 +417,5 @@ class Command(BaseCommand):
             status = case.status + (f" ({case.resolution})" if case.resolution else "")
             self.stdout.write(
                 f"  {case.number}  {case.order_reference}  {status:<21}  "
-                f"{case.consumer.email:<20}  {case.consumer.phone}"
+                f"{case.consumer.email:<20}  {case.contact_phone}"
             )
