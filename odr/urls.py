@@ -16,6 +16,7 @@ urlpatterns = [
         name="favicon",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("regions/picker/", core_views.region_picker, name="region_picker"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", core_views.landing, name="landing"),

@@ -12,10 +12,13 @@ from core.errors import ValidationFailed
 from regulators.models import Office
 
 from ..deadlines import local_date
+from ..evidence import check_evidence_file
 from ..ledger import text_sha256
 from ..models import Case, Channel, Remedy, Status
 from ..op import Op
+from ..rules import Party
 from ._common import E, context, money, required_text, text_limit
+from .evidence import evidence_store, files_removed_on_failure
 
 # The longest texts a complaint takes, in characters (the filing form shows them as counters).
 TEXT_LIMITS = {"subject": 100, "facts": 2000, "claim": 500}
@@ -44,6 +47,7 @@ def case_file(
     consent_disclosure: bool = False,
     consent_contact: bool = False,
     filed_by=None,
+    evidence: list | None = None,
     number: str | None = None,
     now: datetime | None = None,
 ) -> Case:
@@ -51,7 +55,9 @@ def case_file(
     regulator office whose region most specifically contains the merchant's (``regulator_intake``).
 
     The case number is random unless ``number`` is given (demo data with documented numbers).
-    ``contact_phone`` defaults to the consumer's own phone.
+    ``contact_phone`` defaults to the consumer's own phone. ``evidence`` files are checked before
+    anything is written and recorded in the chain right after the filing; a refused file files
+    nothing.
     """
     now, policy, calendar = context(now)
     subject = required_text(
@@ -85,9 +91,10 @@ def case_file(
             code="no_office",
             field="merchant",
         )
+    checked = [check_evidence_file(file) for file in evidence or []]
     if number is not None and Case.objects.filter(number=number).exists():
         raise ValidationFailed(_("That case number is taken."), code="duplicate", field="number")
-    with transaction.atomic():
+    with files_removed_on_failure() as stored, transaction.atomic():
         case = Case(
             number=number or _new_number(now),
             consumer=consumer,
@@ -110,7 +117,8 @@ def case_file(
         )
         while Case.objects.filter(number=case.number).exists():
             case.number = _new_number(now)
-        op = Op(case, now, policy, calendar, actor=filed_by or consumer)
+        party = Party.OFFICE if filed_by is not None else Party.CONSUMER
+        op = Op(case, now, policy, calendar, actor=filed_by or consumer, party=party)
         op.transition(
             Status.SUBMITTED if merchant.receives_complaints_directly else Status.REGULATOR_INTAKE,
             E.FILED,
@@ -134,4 +142,7 @@ def case_file(
             },
         )
         op.save()
+        if checked:  # the files need the saved case; their events follow the filing's
+            evidence_store(op, checked, stored)
+            op.save()
     return case

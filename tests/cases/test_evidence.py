@@ -25,7 +25,7 @@ from pypdf.generic import (
 from cases import services
 from cases.evidence import check_evidence_file, evidence_download_name, evidence_limits
 from cases.ledger import ledger_verify
-from cases.models import CaseEvent, Evidence
+from cases.models import Case, CaseEvent, Evidence
 from cases.op import Op
 from core.errors import ActionNotAllowed, ValidationFailed
 from tests.cases.helpers import offer
@@ -582,3 +582,26 @@ def test_the_limits_are_there_to_show_before_upload(settings):
 )
 def test_a_download_is_named_with_the_extension_of_what_it_is(original, content_type, offered):
     assert evidence_download_name(original, content_type) == offered
+
+
+# --- Evidence given when filing -----------------------------------------------------------------
+
+
+def test_files_given_when_filing_follow_the_filing_in_the_chain(file_case, media_root):
+    case = file_case(
+        evidence=[upload(jpeg_with_gps(), "receipt.jpg"), upload(pdf_bytes(), "b.pdf")]
+    )
+    events = list(case.events.order_by("seq"))
+    assert [e.type for e in events] == [E.FILED, E.EVIDENCE_ADDED, E.EVIDENCE_ADDED]
+    assert [e.data["party"] for e in events[1:]] == ["consumer", "consumer"]
+    assert len(stored_files(media_root)) == 2
+    assert list(ledger_verify()) == []
+
+
+def test_a_refused_file_files_nothing(file_case, media_root):
+    with pytest.raises(ValidationFailed) as refused:
+        file_case(evidence=[upload(image_bytes("JPEG"), "a.jpg"), upload(ELF, "b.jpg")])
+    assert refused.value.code == "file_type"
+    assert refused.value.field == "file"
+    assert not Case.objects.exists()
+    assert stored_files(media_root) == []

@@ -430,3 +430,36 @@ def test_deadline_policy_refuses_reminders_it_cannot_use(reminders):
     with pytest.raises(ValidationError) as error:
         DeadlinePolicy(settle_reminder_working_days=reminders).clean()
     assert "settle_reminder_working_days" in error.value.message_dict
+
+
+class TestFilingDetails:
+    def test_the_complaint_keeps_remedy_amount_paid_and_contact_phone(self, file_case, alice):
+        case = file_case(claim_remedy="refund", amount_paid="318.50", contact_phone="13912345678")
+        assert (case.claim_remedy, str(case.amount_paid), case.contact_phone) == (
+            "refund",
+            "318.50",
+            "13912345678",
+        )
+        filed = case.events.get(type=CaseEvent.Type.FILED).data
+        assert filed["claim_remedy"] == "refund" and filed["amount_paid"] == "318.50"
+
+    def test_the_contact_phone_defaults_to_the_consumer_phone(self, file_case, alice):
+        assert file_case().contact_phone == alice.phone
+
+    @pytest.mark.parametrize(
+        "field, value",
+        [
+            ("facts", "很" * 2001),
+            ("claim", "退" * 501),
+            ("subject", "题" * 101),
+            ("contact_phone", "1381234123４"),  # a full-width digit
+            ("contact_phone", "02312345678"),
+            ("claim_remedy", "bribe"),
+            ("amount_paid", "-1"),
+        ],
+    )
+    def test_overlong_or_malformed_input_is_refused_beside_its_field(self, file_case, field, value):
+        with pytest.raises(ValidationFailed) as refused:
+            file_case(**{field: value})
+        assert refused.value.field == field
+        assert not Case.objects.exists()

@@ -43,6 +43,10 @@ REGULATORS = [
     ("supervisor.xiaodian@demo.odr.cn", "钱科长", "140105", RegulatorMembership.Role.SUPERVISOR),
     ("officer.yingze@demo.odr.cn", "孙干事", "140106", RegulatorMembership.Role.OFFICER),
     ("supervisor.taiyuan@demo.odr.cn", "李处长", "140100", RegulatorMembership.Role.SUPERVISOR),
+    # The demo has district offices in Taiyuan only: a complaint about a business elsewhere lands
+    # at the national office (or Shanxi's), whose officers handle it.
+    ("officer.shanxi@demo.odr.cn", "周科员", "140000", RegulatorMembership.Role.OFFICER),
+    ("officer.national@demo.odr.cn", "吴科员", "000000", RegulatorMembership.Role.OFFICER),
 ]
 
 S = Merchant.OdrStatus

@@ -1,0 +1,85 @@
+"""Form pieces every portal uses: choosing a region from the national table."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .regions import region_children, region_path, validate_region_code
+
+LEVEL_LABELS = (_("Province"), _("City"), _("District or county"))
+
+
+class RegionPicker(forms.Widget):
+    """One select per level of the region table (province, city, district), each offering the
+    regions inside the one chosen above it. Choosing one asks the server (htmx) for the picker
+    again, so the next level's choices arrive without a reload; the value is the deepest choice.
+    """
+
+    template_name = "core/widgets/region_picker.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        path = region_path(value) if value else []
+        levels, parent = [], None
+        for depth in range(len(LEVEL_LABELS)):
+            choices = region_children(parent)
+            if not choices:
+                break
+            chosen = path[depth] if depth < len(path) else ""
+            levels.append(
+                {
+                    "name": f"{name}_{depth}",
+                    "id": f"{context['widget']['attrs'].get('id', 'id_' + name)}_{depth}",
+                    "label": LEVEL_LABELS[depth],
+                    "depth": depth,
+                    "choices": choices,
+                    "chosen": chosen,
+                }
+            )
+            if not chosen:
+                break
+            parent = chosen
+        attrs = context["widget"]["attrs"]
+        context["widget"]["levels"] = levels
+        context["widget"]["invalid"] = "is-invalid" in attrs.get("class", "")
+        context["widget"]["describedby"] = attrs.get("aria-describedby", "")
+        context["widget"]["picker_url"] = reverse("region_picker")
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return self.deepest(data, name, len(LEVEL_LABELS) - 1)
+
+    @staticmethod
+    def deepest(data, name: str, level: int) -> str:
+        """The deepest region chosen at ``level`` or above, each level inside the one above."""
+        code, parent = "", None
+        for depth in range(level + 1):
+            value = (data.get(f"{name}_{depth}") or "").strip()
+            if not value or value not in dict(region_children(parent)):
+                break
+            code = parent = value
+        return code
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+
+class RegionField(forms.CharField):
+    """A region of the national table, chosen down to a district or county (a region with no
+    regions inside it), so that the case reaches the office of that district."""
+
+    widget = RegionPicker
+    default_error_messages = {
+        "incomplete": _("Choose the district or county too."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 9)
+        super().__init__(**kwargs)
+        self.validators.append(validate_region_code)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and region_children(value):
+            raise ValidationError(self.error_messages["incomplete"], code="incomplete")
