@@ -30,9 +30,7 @@ def validate_region_code(value: str) -> None:
         )
     if value != NATIONAL and value[:6] not in DIVISION_DATA:
         raise ValidationError(
-            _(
-                "%(code)s is not a region code of the national table; choose the region from the list."
-            )
+            _("%(code)s is not in the national table of region codes; choose it from the list.")
             % {"code": value},
             code="unknown_region",
         )
