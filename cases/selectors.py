@@ -1,14 +1,19 @@
 """Reads of cases, each scoped to what the person may see (product §2)."""
 
+from datetime import date, datetime
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from core.audit import audit_record
+from core.calendar import WorkCalendar
 from core.models import AuditEntry
 from regulators.models import Office
 
-from .models import Case, Evidence, Message, Offer, Status
+from .deadlines import days_left, local_date
+from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Message, Offer, Status
 from .rules import Party, case_party
+from .timers import live_deadlines
 
 # The deadline that orders a status's queue (the one that decides what happens next).
 STATUS_DEADLINE = {
@@ -21,9 +26,36 @@ STATUS_DEADLINE = {
 }
 
 
-def case_list_for_consumer(user) -> QuerySet[Case]:
-    """The consumer's own cases, newest first."""
-    return Case.objects.filter(consumer=user).select_related("merchant").order_by("-filed_at")
+def case_list_for_consumer(user, *, closed: bool | None = None) -> QuerySet[Case]:
+    """The consumer's own cases, newest first; ``closed`` keeps only closed (or only open) ones."""
+    cases = Case.objects.filter(consumer=user).select_related("merchant")
+    if closed is not None:
+        cases = (
+            cases.filter(status=Status.CLOSED) if closed else cases.exclude(status=Status.CLOSED)
+        )
+    return cases.order_by("-filed_at")
+
+
+# A complaint about a purchase older than this may be refused (not-accepted ground ``too_old``).
+PURCHASE_AGE_LIMIT_YEARS = 3
+
+
+def filing_warnings(consumer, merchant, purchase_date: date | None, now: datetime) -> list[dict]:
+    """What a consumer should know before filing, without being stopped: a purchase older than
+    the limit, and their own open cases against the same merchant (one query)."""
+    warnings = []
+    if purchase_date is not None:
+        today = local_date(now)
+        try:
+            limit = today.replace(year=today.year - PURCHASE_AGE_LIMIT_YEARS)
+        except ValueError:  # 29 February
+            limit = today.replace(year=today.year - PURCHASE_AGE_LIMIT_YEARS, day=28)
+        if purchase_date < limit:
+            warnings.append({"code": "too_old", "years": PURCHASE_AGE_LIMIT_YEARS})
+    if merchant is not None and merchant.pk is not None:
+        open_cases = case_list_for_consumer(consumer, closed=False).filter(merchant=merchant)
+        warnings += [{"code": "open_case", "case": c} for c in open_cases[:3]]
+    return warnings
 
 
 def case_list_for_merchant(merchant, *, open_only: bool = False) -> QuerySet[Case]:
@@ -82,6 +114,24 @@ def case_get_for_tracking(number: str, phone: str) -> Case | None:
     )
 
 
+# Entries of the thread rather than steps of the case: public tracking leaves them out, as it
+# leaves out everything internal (product §6).
+THREAD_ONLY_EVENTS = (
+    CaseEvent.Type.MESSAGE_POSTED,
+    CaseEvent.Type.NOTE_POSTED,
+    CaseEvent.Type.EVIDENCE_ADDED,
+    CaseEvent.Type.REMINDER_SENT,
+)
+
+
+def case_events_for_tracking(case: Case) -> list[CaseEvent]:
+    """Return the steps of the case that public tracking shows, oldest first: no message, note,
+    file or reminder of the thread, and nothing internal."""
+    return list(
+        case.events.filter(internal=False).exclude(type__in=THREAD_ONLY_EVENTS).order_by("seq")
+    )
+
+
 REGULATOR_PARTIES = (Party.OFFICE, Party.SUPERVISING_OFFICE)
 
 
@@ -108,3 +158,23 @@ def case_thread_for(case: Case, party: Party, *, since: int = 0) -> list[dict]:
         }
         for event in events
     ]
+
+
+def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
+    """Return the case's live deadlines as every page shows them, days left as
+    ``deadlines.days_left`` counts them."""
+    shown = []
+    for kind, due in live_deadlines(case):
+        left, today_counts = days_left(now, due, kind.unit, calendar)
+        shown.append(
+            {
+                "key": kind.key,
+                "due_at": due,
+                "working_days": kind.unit == WORKING_DAYS,
+                "provisional": kind.is_provisional(case),
+                "overdue": now > due,
+                "left": left,
+                "today_counts": today_counts,
+            }
+        )
+    return shown

@@ -1,54 +1,218 @@
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.shortcuts import redirect, render
+"""The consumer portal (product §2): filing a complaint step by step, and my cases."""
 
-from cases.selectors import case_list_for_consumer
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from formtools.wizard.views import SessionWizardView
+
+from cases.models import Remedy, Status
+from cases.selectors import (
+    case_deadlines,
+    case_get_for_user,
+    case_list_for_consumer,
+    filing_warnings,
+)
 from cases.services import case_file
+from core.calendar import load_calendar
 from core.decorators import role_required
 from core.errors import ValidationFailed
+from core.paging import keyset_page
+from core.regions import region_full_name
+from merchants.selectors import merchant_search
 from merchants.services import merchant_find_or_create_respondent
 
-from .forms import ComplaintForm
+from .forms import ComplaintDetailsForm, ConsentForm, RespondentForm
+
+PAGE_SIZE = 20
+MY_CASES_FILTERS = {"open": False, "closed": True}
 
 
 @role_required("consumer")
-def home(request, membership):
+def home(request: HttpRequest, membership) -> HttpResponse:
+    """My cases: newest first, open or closed, each with its next deadline; keyset pages."""
+    shown = request.GET.get("show", "")
+    cases = case_list_for_consumer(request.user, closed=MY_CASES_FILTERS.get(shown))
+    page = keyset_page(
+        cases, field="filed_at", descending=True, cursor=request.GET.get("after"), size=PAGE_SIZE
+    )
+    now, calendar = timezone.now(), load_calendar()
+    rows = [
+        {"case": case, "next": next(iter(case_deadlines(case, now, calendar)), None)}
+        for case in page.rows
+    ]
     return render(
         request,
         "consumers/home.html",
-        {"cases": case_list_for_consumer(request.user)[:100]},
+        {"rows": rows, "page": page, "shown": shown if shown in MY_CASES_FILTERS else ""},
     )
 
 
+@require_GET
 @role_required("consumer")
-def complaint_new(request, membership):
-    form = ComplaintForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+def merchant_results(request: HttpRequest, membership) -> HttpResponse:
+    """The respondent search, as the consumer types (htmx): known businesses to choose from."""
+    query = request.GET.get("business-search", "")
+    return render(
+        request,
+        "consumers/filing/_merchant_results.html",
+        {
+            "merchants": _described(merchant_search(query)),
+            "searched": bool(query.strip()),
+        },
+    )
+
+
+def _described(merchants) -> list[dict]:
+    return [{"merchant": m, "region": region_full_name(m.region_code)} for m in merchants]
+
+
+STEPS = [
+    ("business", RespondentForm),
+    ("complaint", ComplaintDetailsForm),
+    ("confirm", ConsentForm),
+]
+
+
+class FilingWizard(SessionWizardView):
+    """Three short steps, each validated on its own with every error shown at once; going back
+    keeps what was typed; nothing is filed until the last step. Evidence files are never kept
+    between requests: they are checked when chosen and stored when the complaint is filed."""
+
+    form_list = STEPS
+    template_name = "consumers/filing/step.html"
+    # formtools asks for a storage for file fields; evidence files never reach it (see
+    # get_form_step_files), so nothing is written to disk before the engine has checked it.
+    file_storage = None
+
+    def get_form_initial(self, step):
+        if step == "complaint":
+            return {"contact_phone": self.request.user.phone}
+        return {}
+
+    def get_form_step_files(self, form):
+        return {}
+
+    def get(self, request, *args, **kwargs):
+        """Opening the page again (a reload, or back from elsewhere) continues where the person
+        was; ``?restart=1`` starts a new complaint."""
+        if request.GET.get("restart") or self.storage.current_step is None:
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+        data = self.storage.get_step_data(self.steps.current)
+        return self.render(self.get_form(data=data))
+
+    def render_goto_step(self, goto_step, **kwargs):
+        """Going back keeps what was typed on this step, even before it is complete."""
+        form = self.get_form(data=self.request.POST, files=self.request.FILES)
+        self.storage.set_step_data(self.steps.current, self.process_step(form))
+        return super().render_goto_step(goto_step, **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        context["step_titles"] = STEP_TITLES
+        if step == "business":
+            chosen = form.chosen()
+            context["chosen"] = _described([chosen])[0] if chosen else None
+        if step == "confirm":
+            context.update(self._summary())
+        return context
+
+    def _summary(self) -> dict:
+        business = self.get_cleaned_data_for_step("business") or {}
+        complaint = self.get_cleaned_data_for_step("complaint") or {}
+        merchant = business.get("merchant")
+        return {
+            "business": business,
+            "business_region": region_full_name(
+                merchant.region_code if merchant else business.get("region") or ""
+            ),
+            "complaint": complaint,
+            "claim_remedy": Remedy(complaint["claim_remedy"]).label if complaint else "",
+            "warnings": filing_warnings(
+                self.request.user, merchant, complaint.get("purchase_date"), timezone.now()
+            ),
+        }
+
+    def render_done(self, form, **kwargs):
+        """File the complaint. If the engine refuses it, show the step it concerns with the
+        error, keeping everything typed (the wizard is reset only once the case exists)."""
+        forms = {}
+        for step in self.get_form_list():
+            bound = self.get_form(step=step, data=self.storage.get_step_data(step))
+            if not bound.is_valid():
+                return self.render_revalidation_failure(step, bound, **kwargs)
+            forms[step] = bound
         try:
-            with transaction.atomic():
-                merchant = merchant_find_or_create_respondent(
-                    name=data["merchant_name"],
-                    region_code=data["merchant_region_code"],
-                    credit_code=data["merchant_credit_code"],
-                    address=data["merchant_address"],
-                )
-                case = case_file(
-                    consumer=request.user,
-                    merchant=merchant,
-                    subject=data["subject"],
-                    facts=data["facts"],
-                    claim=data["claim"],
-                    amount_claimed=data["amount_claimed"],
-                    purchase_date=data["purchase_date"],
-                    order_reference=data["order_reference"],
-                    consent_contact=data["consent_contact"],
-                    consent_disclosure=data["consent_disclosure"],
-                )
+            case = self._file(forms, self.request.FILES.getlist("confirm-files"))
         except ValidationFailed as error:
-            form.add_domain_error(error)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect("cases:detail", case.number)
-    return render(request, "consumers/complaint_new.html", {"form": form})
+            step = STEP_OF_FIELD.get(error.field, "confirm")
+            bound = forms[step] if step != "confirm" else form
+            field = FORM_FIELD.get(error.field, error.field)
+            bound.add_error(field if field in bound.fields else None, error.message)
+            self.storage.current_step = step
+            return self.render(bound)
+        self.storage.reset()
+        return redirect("consumers:filed", case.number)
+
+    def _file(self, forms: dict, files: list):
+        business = forms["business"].cleaned_data
+        complaint = forms["complaint"].cleaned_data
+        consents = forms["confirm"].cleaned_data
+        with transaction.atomic():
+            merchant = business["merchant"] or merchant_find_or_create_respondent(
+                name=business["name"],
+                region_code=business["region"],
+                credit_code=business["credit_code"],
+                address=business["address"],
+            )
+            return case_file(
+                consumer=self.request.user,
+                merchant=merchant,
+                evidence=files,
+                consent_contact=consents["consent_contact"],
+                consent_disclosure=consents["consent_disclosure"],
+                **complaint,
+            )
+
+
+STEP_TITLES = {
+    "business": _("The business"),
+    "complaint": _("What happened"),
+    "confirm": _("Evidence and sending"),
+}
+# Where an engine error about a field is shown: its step, and the field's name in that step.
+STEP_OF_FIELD = {
+    "merchant": "business",
+    "name": "business",
+    "region_code": "business",
+    "credit_code": "business",
+    **{name: "complaint" for name in ComplaintDetailsForm.base_fields},
+    "file": "confirm",
+}
+FORM_FIELD = {"merchant": "name", "region_code": "region", "file": "files"}
+
+
+@role_required("consumer")
+def complaint_new(request: HttpRequest, membership) -> HttpResponse:
+    return FilingWizard.as_view()(request)
+
+
+@role_required("consumer")
+def filed(request: HttpRequest, number: str, membership) -> HttpResponse:
+    """Right after filing: the case number, who has the case now and until when, and what
+    happens if they do nothing."""
+    case, _party = case_get_for_user(request.user, number, request)
+    deadlines = case_deadlines(case, timezone.now(), load_calendar())
+    return render(
+        request,
+        "consumers/filed.html",
+        {
+            "case": case,
+            "deadlines": {d["key"]: d for d in deadlines},
+            "at_merchant": case.status == Status.SUBMITTED,
+        },
+    )

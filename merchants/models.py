@@ -64,6 +64,12 @@ class Merchant(models.Model):
         return self.name
 
     @property
+    def pledge_labels(self) -> list[str]:
+        """The merchant's pledges worded for people (unknown keys are left out)."""
+        labels = dict(self.Pledge.choices)
+        return [labels[p] for p in self.pledges if p in labels]
+
+    @property
     def receives_complaints_directly(self) -> bool:
         return self.odr_status == self.OdrStatus.ACTIVE
 

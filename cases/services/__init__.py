@@ -8,11 +8,12 @@ with ``rules.require_action`` that the actor may do it, and makes its change thr
 the one that appends to the event chain. Services return the current case (or what they made);
 the caller's own instance is not updated.
 
-``fulfil_by_check`` and ``reason_check`` are exported for forms, so that a form can show every error
-of what was typed at once, worded by the same rule the service applies again when it acts.
+``fulfil_by_check``, ``purchase_date_check`` and ``reason_check`` are exported for forms, so that
+a form can show every error of what was typed at once, worded by the same rule the service applies
+again when it acts.
 """
 
-from ._common import fulfil_by_check, reason_check
+from ._common import fulfil_by_check, purchase_date_check, reason_check
 from .agreement import (
     agreement_confirm,
     agreement_mark_fulfilled,
@@ -20,6 +21,7 @@ from .agreement import (
     case_rate,
 )
 from .evidence import evidence_add
+from .filing import TEXT_LIMITS as COMPLAINT_TEXT_LIMITS
 from .filing import case_file
 from .negotiation import (
     case_acknowledge,
@@ -42,6 +44,7 @@ from .regulator import (
 )
 
 __all__ = [
+    "COMPLAINT_TEXT_LIMITS",
     "agreement_confirm",
     "agreement_mark_fulfilled",
     "agreement_report_breach",
@@ -64,6 +67,7 @@ __all__ = [
     "offer_accept",
     "offer_make",
     "offer_reject",
+    "purchase_date_check",
     "reason_check",
     "referral_decide",
     "referral_extend",

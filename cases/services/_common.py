@@ -89,6 +89,14 @@ def fulfil_by_check(fulfil_by: date | None, now: datetime) -> None:
         raise ValidationFailed(_("The fulfilment date must be today or later."), field="fulfil_by")
 
 
+def purchase_date_check(purchase_date: date | None, now: datetime) -> None:
+    """A purchase date is not in the future (in Shanghai)."""
+    if purchase_date and purchase_date > local_date(now):
+        raise ValidationFailed(
+            _("The purchase date cannot be in the future."), field="purchase_date"
+        )
+
+
 def reason_check(code: str, text: str, choices) -> dict:
     """Check a reason code of ``choices``; "other" needs the reason in words."""
     if code not in choices.values:

@@ -17,7 +17,7 @@ from ..ledger import text_sha256
 from ..models import Case, Channel, Remedy, Status
 from ..op import Op
 from ..rules import Party
-from ._common import E, context, money, required_text, text_limit
+from ._common import E, context, money, purchase_date_check, required_text, text_limit
 from .evidence import evidence_store, files_removed_on_failure
 
 # The longest texts a complaint takes, in characters (the filing form shows them as counters).
@@ -79,10 +79,7 @@ def case_file(
             _("Enter an 11-digit mainland mobile number, e.g. 13812341234."),
             field="contact_phone",
         )
-    if purchase_date and purchase_date > local_date(now):
-        raise ValidationFailed(
-            _("The purchase date cannot be in the future."), field="purchase_date"
-        )
+    purchase_date_check(purchase_date, now)
     office = Office.objects.for_region(merchant.region_code)
     if office is None:
         raise ValidationFailed(
