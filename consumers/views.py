@@ -115,8 +115,13 @@ class FilingWizard(SessionWizardView):
         step = self.steps.current
         context["step_titles"] = STEP_TITLES
         if step == "business":
+            # Shown again (an error, or back from a later step): the chosen business and what the
+            # search typed found, so that nothing needs typing twice.
             chosen = form.chosen()
-            context["chosen"] = _described([chosen])[0] if chosen else None
+            found = merchant_search(form["search"].value() or "")
+            shown = ([chosen] if chosen else []) + [m for m in found if m != chosen]
+            context["chosen"] = chosen
+            context["results"] = _described(shown)
         if step == "confirm":
             context.update(self._summary())
         return context

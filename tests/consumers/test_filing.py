@@ -97,6 +97,7 @@ def test_the_filed_page_says_who_has_the_case_until_when_and_what_follows(client
     assert case.number in page
     # Filed Wed 2026-03-04: 10 working days after that day is Wed 2026-03-18.
     assert "2026-03-18 23:59" in page
+    assert "10 个工作日" in page
     assert acme.name in page
     assert case.office.name in page
 
