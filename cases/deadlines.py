@@ -124,6 +124,16 @@ def working_days_before(due_at: datetime, days: int, calendar: WorkCalendar) -> 
     return calendar.memo[key]
 
 
+def working_days_between(start: datetime, end: datetime, calendar: WorkCalendar) -> int:
+    """Return the working days after ``start``'s day up to and including ``end``'s day (in
+    Shanghai): how deadlines count, the start day not counted."""
+    day, last, counted = local_date(start) + timedelta(days=1), local_date(end), 0
+    while day <= last:
+        counted += calendar.is_workday(day)
+        day += timedelta(days=1)
+    return counted
+
+
 def working_days_left(now: datetime, due_at: datetime, calendar: WorkCalendar) -> int:
     """Return how many working days remain until ``due_at``, today included if it is one."""
     today, last = local_date(now), local_date(due_at)

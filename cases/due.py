@@ -24,6 +24,7 @@ def _acknowledge(op: Op, due: str) -> str:
 
 
 def _settle(op: Op, due: str) -> str:
+    op.case.settle_late = True
     op.transition(
         Status.REGULATOR_INTAKE, E.DEADLINE_MISSED, data={"deadline": "settle", "due_at": due}
     )

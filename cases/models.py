@@ -152,6 +152,7 @@ DEADLINES: dict[str, DeadlineKind] = {
             policy_days="settle_working_days",
             starts_on=S.SUBMITTED,
             reminders="settle_reminder_working_days",
+            missed_flag="settle_late",
         ),
         _kind(
             "choice",
@@ -188,6 +189,12 @@ DEADLINES: dict[str, DeadlineKind] = {
     )
 }
 del S
+# The deadline the merchant must meet in each status where it holds one (``Case.merchant_due_at``).
+MERCHANT_DEADLINES = {
+    Status.SUBMITTED: "settle",
+    Status.NEGOTIATING: "settle",
+    Status.SETTLED: "fulfil",
+}
 PROVISIONAL_FIELDS = [k.provisional_field for k in DEADLINES.values() if k.provisional_field]
 # "Some deadline of the case is provisional": the condition of the index that finds them.
 ANY_PROVISIONAL = reduce(operator.or_, (Q(**{field: True}) for field in PROVISIONAL_FIELDS))
@@ -422,10 +429,17 @@ class Case(models.Model):
     # official calendar of a provisional year arrives.
     deadline_basis = models.JSONField(default=dict, blank=True)
     next_action_at = models.DateTimeField(null=True, blank=True)
+    # The deadline the merchant has to meet in the current status (settle while negotiating,
+    # fulfil once settled; ``MERCHANT_DEADLINES``), NULL when the merchant holds none. Kept by
+    # ``Op``; the merchant inbox sorts and pages by it.
+    merchant_due_at = models.DateTimeField(null=True, blank=True)
 
     # Things the sweep does once.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_late = models.BooleanField(default=False)
+    # Set when the settlement deadline passed without a settlement (the case went to the regulator):
+    # the merchant dashboard's on-time settlement rate counts it.
+    settle_late = models.BooleanField(default=False)
     fulfilment_overdue = models.BooleanField(default=False)
     intake_overdue = models.BooleanField(default=False)
     reminders_sent = models.JSONField(default=list, blank=True)
@@ -460,6 +474,14 @@ class Case(models.Model):
                 condition=ANY_PROVISIONAL,
             ),
             models.Index(fields=["merchant", "status"], name="case_merchant_status_idx"),
+            # The merchant inbox: by the merchant's deadline, by arrival, and by order number.
+            models.Index(
+                fields=["merchant", "merchant_due_at", "id"],
+                name="case_merchant_due_idx",
+                condition=Q(merchant_due_at__isnull=False),
+            ),
+            models.Index(fields=["merchant", "filed_at", "id"], name="case_merchant_filed_idx"),
+            models.Index(fields=["merchant", "order_reference"], name="case_merchant_order_idx"),
             models.Index(fields=["office", "status"], name="case_office_status_idx"),
             models.Index(fields=["consumer", "filed_at"], name="case_consumer_idx"),
             models.Index(
@@ -712,6 +734,9 @@ class Agreement(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmation_presumed = models.BooleanField(default=False)
     breach_reported_at = models.DateTimeField(null=True, blank=True)
+    # Working days from the day the complaint was filed to the day of the agreement (that day not
+    # counted), fixed when the agreement is made: the dashboards average it in SQL.
+    working_days_to_settle = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["case", "created_at"], name="agreement_case_idx")]

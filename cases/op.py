@@ -22,6 +22,7 @@ from .ledger import event_append
 from .models import (
     DEADLINES,
     INITIAL_STATUSES,
+    MERCHANT_DEADLINES,
     TRANSITIONS,
     Case,
     CaseEvent,
@@ -73,7 +74,12 @@ class Op:
                 case.deadline_basis = {**case.deadline_basis, key: basis}
             else:
                 case.deadline_basis = {k: v for k, v in case.deadline_basis.items() if k != key}
+        self._merchant_due()
         return deadline.explained() if deadline else None
+
+    def _merchant_due(self) -> None:
+        key = MERCHANT_DEADLINES.get(self.case.status)
+        self.case.merchant_due_at = DEADLINES[key].due_at(self.case) if key else None
 
     def transition(
         self,
@@ -133,6 +139,7 @@ class Op:
         case.status = to
         case.resolution = resolution
         case.closed_at = self.now if to == Status.CLOSED else None
+        self._merchant_due()
         return self.record(event_type, data)
 
     def save(self) -> None:

@@ -36,6 +36,7 @@ SWEPT_FIELDS = [
     *DEADLINE_FIELDS,
     "deadline_basis",
     "next_action_at",
+    "merchant_due_at",
     *MISSED_FLAGS,
     "reminders_sent",
     "last_event_seq",

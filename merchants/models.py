@@ -94,3 +94,114 @@ class MerchantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.merchant}, {self.get_role_display()})"
+
+
+class MerchantEventIsAppendOnly(Exception):
+    """Raised when code tries to change or remove a merchant history entry."""
+
+
+class MerchantEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise MerchantEventIsAppendOnly("Merchant history cannot be updated.")
+
+    def delete(self):
+        raise MerchantEventIsAppendOnly("Merchant history cannot be deleted.")
+
+    update.alters_data = True
+    delete.alters_data = True
+
+
+class MerchantEvent(models.Model):
+    """One step of a merchant's onboarding history (product §3): who changed its ODR status, from
+    what to what, when and why. Append-only, written only by ``merchants.services``."""
+
+    class Action(models.TextChoices):
+        APPLIED = "applied", _("applied to onboard")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        SUSPENDED = "suspended", _("suspended")
+        REINSTATED = "reinstated", _("reinstated")
+        EXITED = "exited", _("exited")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="history")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Merchant.OdrStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Merchant.OdrStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"))
+
+    objects = MerchantEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("merchant history entry")
+        verbose_name_plural = _("merchant history")
+        indexes = [models.Index(fields=["merchant", "created_at"], name="merchant_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise MerchantEventIsAppendOnly("Merchant history cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise MerchantEventIsAppendOnly("Merchant history cannot be deleted.")
+
+
+class MerchantInvitation(models.Model):
+    """An owner's invitation for someone to join the merchant's staff, sent as an emailed link.
+    Only the SHA-256 of the link's token is stored."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=20, choices=MerchantMembership.Role.choices)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        indexes = [models.Index(fields=["merchant", "created_at"], name="invitation_merchant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.merchant}"
+
+
+class ReplyTemplate(models.Model):
+    """A reply that a merchant's staff post often, kept by its owners. ``{case_number}``,
+    ``{consumer_name}``, ``{claim}``, ``{deadline}`` and ``{amount}`` are filled in per case."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="reply_templates")
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("text"), max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "title"], name="reply_template_title_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import InvalidTransition, ValidationFailed
 
+from ..deadlines import working_days_between
 from ..evidence import check_evidence_file
 from ..ledger import text_sha256
 from ..models import Agreement, Case, Resolution, Status
@@ -42,6 +43,7 @@ def agreement_create(op: Op, *, offer, remedy, amount, fulfil_by, text) -> Agree
         fulfil_by=fulfil_by,
         text=text,
         created_at=op.now,
+        working_days_to_settle=working_days_between(op.case.filed_at, op.now, op.calendar),
     )
 
 
