@@ -8,12 +8,14 @@ from .models import User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "name", "phone", "is_staff", "is_active"]
+    list_display = ["email", "name", "phone", "phone_verified", "is_staff", "is_active"]
     search_fields = ["email", "name", "phone"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Personal info"), {"fields": ["name", "phone"]}),
+        (_("Personal info"), {"fields": ["name", "phone", "phone_verified"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
+    # A number becomes verified only by the code sent to it (accounts.adapter).
+    readonly_fields = ["phone_verified"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

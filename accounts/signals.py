@@ -10,6 +10,9 @@ one ``audit_record`` call.
   attempt refused by allauth's rate limit never reaches ``authenticate()`` and sends nothing.
 - ``allauth.mfa.signals.authentication_failed``: a wrong second-factor code.
 - ``user_logged_out`` (Django's, re-exported by allauth).
+
+An account is named by what its owner signs in with (``User.login_name``): the email address, or
+the mobile number for someone who signed up with a phone alone.
 """
 
 from allauth.account.signals import user_logged_in, user_logged_out
@@ -29,7 +32,7 @@ ACCOUNT = "account"
 @receiver(user_logged_in, dispatch_uid="audit_sign_in")
 def record_sign_in(sender, request, user, **kwargs) -> None:
     audit_record(
-        user, Action.SIGN_IN, user.get_username(), Outcome.SUCCESS, request, target_type=ACCOUNT
+        user, Action.SIGN_IN, user.login_name, Outcome.SUCCESS, request, target_type=ACCOUNT
     )
 
 
@@ -38,9 +41,11 @@ def record_sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     # Someone already signed in who gets their password wrong is reauthenticating. Only a plain
     # Django request is asked: DRF's request would authenticate again to answer `.user`.
     user = getattr(request, "user", None) if isinstance(request, HttpRequest) else None
-    login = credentials.get("email") or credentials.get("username") or ""
+    login = (
+        credentials.get("email") or credentials.get("phone") or credentials.get("username") or ""
+    )
     if not login and user is not None and user.is_authenticated:
-        login = user.get_username()
+        login = user.login_name
     audit_record(
         user,
         Action.SIGN_IN_FAILED,
@@ -61,11 +66,11 @@ def record_second_factor_failed(
     audit_record(
         user if reauthentication else None,
         Action.SIGN_IN_FAILED,
-        user.get_username(),
+        user.login_name,
         Outcome.FAILED,
         request,
         target_type=ACCOUNT,
-        actor_label=user.get_username(),
+        actor_label=user.login_name,
         detail={"step": authenticator.type},
     )
 
@@ -76,7 +81,7 @@ def record_sign_out(sender, request, user, **kwargs) -> None:
         audit_record(
             user,
             Action.SIGN_OUT,
-            user.get_username(),
+            user.login_name,
             Outcome.SUCCESS,
             request,
             target_type=ACCOUNT,

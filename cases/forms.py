@@ -18,10 +18,22 @@ TEXT = {"rows": 3}
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(label=_("Case number"), max_length=20)
-    phone = forms.CharField(label=_("Mobile phone given when filing"), max_length=11)
+    """Public tracking: a case number and the mobile phone given when filing."""
 
+    number = forms.CharField(label=_("Case number"), max_length=20)
+    phone = forms.CharField(
+        label=_("Mobile phone given when filing"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric"}),
+    )
+
+    # One answer for "no such case" and "wrong phone": the page must not tell which numbers exist.
     not_found_message = _("No case matches this number and phone. Check both and try again.")
+    limited_message = _("Too many attempts. Try again later, or sign in to see your cases.")
+
+    def clean_number(self) -> str:
+        # Case numbers are upper case; the limits count a number however it was typed.
+        return self.cleaned_data["number"].upper()
 
 
 class ActionForm(forms.Form):

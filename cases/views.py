@@ -22,11 +22,13 @@ from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Status
 from .rules import Action, Party, case_available_actions
 from .selectors import (
     REGULATOR_PARTIES,
+    case_events_for_tracking,
     case_get_for_tracking,
     case_get_for_user,
     case_thread_for,
 )
 from .timers import live_deadlines
+from .tracking import tracking_allowed, tracking_failure_record
 
 E = CaseEvent.Type
 # Entries that add to the thread without changing what anyone can do.
@@ -63,7 +65,7 @@ def contact_for(case: Case, party: Party) -> dict:
         return {
             "name": consumer.name,
             "phone": case.contact_phone,
-            "email": consumer.email,
+            "email": consumer.email or "",
             "masked": False,
         }
     return {
@@ -241,12 +243,28 @@ def evidence_download(request: HttpRequest, number: str, evidence_id: int) -> Fi
 
 
 def track(request: HttpRequest) -> HttpResponse:
-    """Public tracking: the case number and the consumer's phone together show the status."""
+    """Public tracking: the case number and the consumer's phone together show the merchant, the
+    status, the deadlines and the steps of the case, nothing personal (product §6).
+
+    Failed look-ups are limited and audited (``cases.tracking``). A look-up that a limit refuses
+    is answered 429 without touching the cases; "no such case" and "wrong phone" are one answer
+    from one query.
+    """
     form = TrackForm(request.POST or None)
-    case = None
+    case, status = None, 200
     if request.method == "POST" and form.is_valid():
-        case = case_get_for_tracking(form.cleaned_data["number"], form.cleaned_data["phone"])
-        if case is None:
-            form.add_error(None, form.not_found_message)
-    deadlines = case_deadlines(case, timezone.now(), load_calendar()) if case else []
-    return render(request, "cases/track.html", {"form": form, "case": case, "deadlines": deadlines})
+        number = form.cleaned_data["number"]
+        if not tracking_allowed(request, number):
+            tracking_failure_record(request, number, refused=True)
+            form.add_error(None, form.limited_message)
+            status = 429
+        else:
+            case = case_get_for_tracking(number, form.cleaned_data["phone"])
+            if case is None:
+                tracking_failure_record(request, number, refused=False)
+                form.add_error(None, form.not_found_message)
+    context = {"form": form, "case": case, "deadlines": [], "events": []}
+    if case is not None:
+        context["deadlines"] = case_deadlines(case, timezone.now(), load_calendar())
+        context["events"] = case_events_for_tracking(case)
+    return render(request, "cases/track.html", context, status=status)

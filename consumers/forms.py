@@ -17,21 +17,18 @@ from .services import consumer_profile_create
 
 
 class ConsumerSignupForm(forms.Form):
-    """Extra fields of consumer sign-up; allauth calls ``signup`` after creating the user."""
+    """Extra fields of consumer sign-up; allauth calls ``signup`` after creating the user.
+
+    allauth adds the mobile phone (required, checked by a code), the email (optional) and the
+    passwords (``ACCOUNT_SIGNUP_FIELDS``), and stores the phone itself.
+    """
+
+    field_order = ["name", "phone", "email", "password1", "password2"]
 
     name = forms.CharField(label=_("Name"), max_length=100)
-    phone = forms.CharField(
-        label=_("Mobile phone"),
-        max_length=11,
-        required=False,
-        validators=[phone_validator],
-        help_text=_("Used with the case number to track a case without signing in."),
-    )
 
     def signup(self, request, user) -> None:
-        consumer_profile_create(
-            user=user, name=self.cleaned_data["name"], phone=self.cleaned_data.get("phone", "")
-        )
+        consumer_profile_create(user=user, name=self.cleaned_data["name"])
 
 
 # --- Filing a complaint, step by step (consumers/views.py FilingWizard) -------------------------

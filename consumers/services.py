@@ -11,8 +11,9 @@ def consumer_profile_create(*, user, name: str = "", phone: str = "") -> Consume
         user.name = name
         fields.append("name")
     if phone and user.phone != phone:
-        user.phone = phone
-        fields.append("phone")
+        # A number is a way to sign in only once a code sent to it came back (accounts.adapter).
+        user.phone, user.phone_verified = phone, False
+        fields += ["phone", "phone_verified"]
     if fields:
         user.save(update_fields=fields)
     profile, _ = ConsumerProfile.objects.get_or_create(user=user)

@@ -47,7 +47,8 @@ def audit_record(
 
     ``actor`` is the signed-in user, or ``None`` (an anonymous visitor is taken as ``None``);
     ``actor_label`` says who it was when there is no user (the login typed at a failed sign-in)
-    and defaults to the user's email. ``target`` is short: a case number, an account's email.
+    and defaults to what the user signs in with (the email, or the mobile number). ``target`` is
+    short: a case number, an account's email.
     The address and browser come from ``request`` when one is given.
 
     Overlong values are cut to fit, never refused: recording must not fail because of what a
@@ -58,7 +59,7 @@ def audit_record(
     outcome = AuditEntry.Outcome(outcome)
     user = actor if actor is not None and actor.is_authenticated else None
     if not actor_label and user is not None:
-        actor_label = user.get_username()
+        actor_label = user.login_name
     cut: list[str] = []
     texts = {
         "actor_label": actor_label,

@@ -91,6 +91,7 @@ class AuditEntry(models.Model):
         NOT_FOUND = "not_found", _("answered not found")
         CONTACT_UNMASKED = "contact_unmasked", _("saw unmasked contact details")
         EXPORT = "export", _("exported personal data")
+        TRACK_FAILED = "track_failed", _("failed case tracking")
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("success")

@@ -159,14 +159,40 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign in with the email address or the verified mobile number, and a password. Consumers sign up
+# with a mobile number, checked by a code sent to it (accounts.adapter.AccountAdapter.send_sms);
+# the email is optional.
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "consumers.forms.ConsumerSignupForm"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
+# `mandatory` would need an email at every sign-up, which phone sign-up does not ask for.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Rate limits, kept in the shared cache (CACHE_URL) by allauth: "amount/period/per", per "ip" (the
+# client's address) or "key" (what the limit is about). Mobile carriers put many people behind one
+# address, so the per-address limits are high and the per-account ones low.
+ACCOUNT_RATE_LIMITS = {
+    # Sign-in posts of any outcome from one address.
+    "login": env.str("ODR_RATE_LIMIT_SIGN_IN", default="60/m/ip"),
+    # Failed sign-ins: from one address (a password sprayer), and for one account (a guesser);
+    # the account's email and its mobile number share one allowance.
+    "login_failed": env.str("ODR_RATE_LIMIT_SIGN_IN_FAILED", default="300/h/ip,5/5m/key"),
+    # Codes sent to a mobile number (sign-up, resend, change): per number and per address. Each
+    # code takes ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS (3) wrong guesses at most, so this also
+    # bounds guessing a number's code.
+    "verify_phone": env.str("ODR_RATE_LIMIT_PHONE_CODE", default="1/m/key,5/h/key,20/m/ip"),
+    # Public tracking (cases.tracking): failed look-ups from one address whatever the number,
+    # and of one case number from one address ("key" is the number and the address).
+    "track_failed": env.str("ODR_RATE_LIMIT_TRACK_FAILED", default="60/h/ip,5/15m/key"),
+    # ... and of one case number from every address together: a guesser with many addresses.
+    "track_failed_number": env.str("ODR_RATE_LIMIT_TRACK_FAILED_NUMBER", default="100/h/key"),
+}
 # A reverse proxy that every request passes through and that writes the client's address into one
 # header (nginx: "X-Real-IP"). Unset, the address is the connection's: a header the client sent
 # proves nothing. Used by the rate limits (allauth) and the audit log alike.

@@ -3,6 +3,7 @@
 The autouse fixture takes effect where a conftest imports it.
 """
 
+import re
 import time
 from html.parser import HTMLParser
 
@@ -10,6 +11,7 @@ import pytest
 from allauth.mfa import app_settings as mfa_settings
 from django.core.cache import cache
 
+from accounts.adapter import SENT_SMS
 from accounts.totp import totp_code
 
 # A fixed base32 secret for regulator personas: tests compute the codes the authenticator app
@@ -27,6 +29,26 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sms_outbox():
+    """Empty the list of text messages sent (``accounts.adapter.SENT_SMS``) around a test."""
+    SENT_SMS.clear()
+    yield
+    SENT_SMS.clear()
+
+
+def sms_sent_to(phone: str) -> list[str]:
+    """Return the text messages sent to ``phone``, oldest first."""
+    return [sms["message"] for sms in SENT_SMS if sms["phone"] == phone]
+
+
+def sms_code(phone: str) -> str:
+    """Return the verification code in the latest text message sent to ``phone``."""
+    messages = sms_sent_to(phone)
+    assert messages, f"no text message was sent to {phone}"
+    return re.search(r"(?<![0-9])[0-9]{6}(?![0-9])", messages[-1]).group()
 
 
 def fresh_totp_code(secret: str, min_seconds_left: float = 5.0) -> str:

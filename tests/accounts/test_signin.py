@@ -20,6 +20,7 @@ from .helpers import (
     elements_with_class,
     fresh_totp_code,
     other_code,
+    sms_code,
     squash,
 )
 
@@ -59,15 +60,25 @@ def signup_data():
 def test_consumer_sign_up_creates_profile_with_name_and_phone_and_lands_on_my_page(
     client, db, signup_data
 ):
-    response = client.post(SIGNUP, signup_data, follow=True)
+    response = client.post(SIGNUP, signup_data)
+
+    # The phone is checked by a code sent to it before the person is signed in.
+    assert response["Location"] == reverse("account_verify_phone")
+    user = User.objects.get(email="xiaoming@example.cn")
+    assert ConsumerProfile.objects.filter(user=user).exists()
+    assert (user.name, user.phone, user.phone_verified) == ("王小明", "13912345678", False)
+    assert signed_in_user_id(client) is None
+
+    response = client.post(
+        reverse("account_verify_phone"), {"code": sms_code("13912345678")}, follow=True
+    )
 
     assert response.redirect_chain[-1][0] == reverse("consumers:home")
     assert response.status_code == 200
     assert 'data-testid="home-heading"' in response.content.decode()
-    user = User.objects.get(email="xiaoming@example.cn")
-    assert ConsumerProfile.objects.filter(user=user).exists()
-    assert (user.name, user.phone) == ("王小明", "13912345678")
     assert signed_in_user_id(client) == str(user.pk)
+    user.refresh_from_db()
+    assert user.phone_verified
 
 
 def test_sign_up_with_a_bad_phone_shows_the_error_beside_the_phone_field_and_creates_nothing(
