@@ -92,6 +92,12 @@ class AuditEntry(models.Model):
         CONTACT_UNMASKED = "contact_unmasked", _("saw unmasked contact details")
         EXPORT = "export", _("exported personal data")
         TRACK_FAILED = "track_failed", _("failed case tracking")
+        STAFF_INVITED = "staff_invited", _("invited to a merchant's staff")
+        INVITATION_REVOKED = "invitation_revoked", _("revoked a staff invitation")
+        STAFF_JOINED = "staff_joined", _("joined a merchant's staff")
+        STAFF_ROLE_CHANGED = "staff_role_changed", _("changed a staff role")
+        STAFF_REMOVED = "staff_removed", _("removed from a merchant's staff")
+        MERCHANT_PROFILE_UPDATED = "merchant_profile_updated", _("updated a merchant's profile")
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("success")
