@@ -1,33 +1,34 @@
 """The case page that every party works a case on, its live thread, and public tracking."""
 
-from datetime import datetime
-
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_record
-from core.calendar import WorkCalendar, load_calendar
+from core.calendar import load_calendar
 from core.errors import DomainError
 from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
+from core.templatetags.odr import cny
+from merchants.models import ReplyTemplate
+from merchants.replies import fill_reply
 
-from .deadlines import days_left
 from .evidence import evidence_download_name
 from .forms import ACTION_FORMS, ActionForm, TrackForm
-from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Status
+from .models import Case, CaseEvent, Evidence, Status
 from .rules import Action, Party, case_available_actions
 from .selectors import (
     REGULATOR_PARTIES,
+    case_deadlines,
     case_events_for_tracking,
     case_get_for_tracking,
     case_get_for_user,
     case_thread_for,
 )
-from .timers import live_deadlines
 from .tracking import tracking_allowed, tracking_failure_record
 
 E = CaseEvent.Type
@@ -35,26 +36,6 @@ E = CaseEvent.Type
 QUIET_EVENTS = {E.MESSAGE_POSTED, E.NOTE_POSTED, E.EVIDENCE_ADDED, E.REMINDER_SENT}
 # Forms shown under the thread (writing to it) rather than among the actions.
 COMPOSERS = (Action.POST_MESSAGE, Action.POST_NOTE, Action.ADD_EVIDENCE)
-
-
-def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
-    """Return the case's live deadlines as every page shows them, days left as
-    ``deadlines.days_left`` counts them."""
-    shown = []
-    for kind, due in live_deadlines(case):
-        left, today_counts = days_left(now, due, kind.unit, calendar)
-        shown.append(
-            {
-                "key": kind.key,
-                "due_at": due,
-                "working_days": kind.unit == WORKING_DAYS,
-                "provisional": kind.is_provisional(case),
-                "overdue": now > due,
-                "left": left,
-                "today_counts": today_counts,
-            }
-        )
-    return shown
 
 
 def contact_for(case: Case, party: Party) -> dict:
@@ -118,7 +99,30 @@ def case_side(
         # An attempt the engine refused and whose form is no longer offered: say why.
         "refused": bound if bound is not None and bound.action not in forms else None,
         "action_forms": [form for action, form in forms.items() if action not in COMPOSERS],
+        "replies": reply_choices(case, party) if REPLY_ACTIONS & forms.keys() else [],
     }
+
+
+# The forms a merchant may fill from a reply template, and the field the text goes into.
+REPLY_TARGETS = {Action.POST_MESSAGE: "body", Action.MAKE_OFFER: "text"}
+REPLY_ACTIONS = set(REPLY_TARGETS)
+
+
+def reply_choices(case: Case, party: Party) -> list[dict]:
+    """The merchant's reply templates filled in for this case (merchant staff only)."""
+    if party != Party.MERCHANT:
+        return []
+    values = {
+        "case_number": case.number,
+        "consumer_name": contact_for(case, party)["name"],
+        "claim": case.claim,
+        "deadline": date_format(timezone.localtime(case.merchant_due_at), "Y-m-d H:i")
+        if case.merchant_due_at
+        else "",
+        "amount": cny(case.amount_claimed),
+    }
+    templates = ReplyTemplate.objects.filter(merchant_id=case.merchant_id).order_by("title")
+    return [{"title": t.title, "text": fill_reply(t.body, values)} for t in templates]
 
 
 def _contact_shown(request: HttpRequest, case: Case, party: Party) -> dict:
@@ -194,7 +198,13 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 def _composer(request, case: Case, action: Action, party: Party) -> HttpResponse:
     """After a message is posted: an empty composer, and a nudge to fetch the new entries."""
     response = render(
-        request, "cases/_composer.html", {"form": _form_for(action, case, party), "case": case}
+        request,
+        "cases/_composer.html",
+        {
+            "form": _form_for(action, case, party),
+            "case": case,
+            "replies": reply_choices(case, party) if action in REPLY_ACTIONS else [],
+        },
     )
     response["HX-Trigger"] = "thread-refresh"
     return response

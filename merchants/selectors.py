@@ -1,12 +1,33 @@
-"""Reading merchants (the one place their lists are scoped and ordered)."""
+"""Reading merchants and the merchant portal's lists: the respondent search, the inbox and its
+counts. Cases are scoped to the merchant by ``cases.selectors.case_list_for_merchant``."""
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models import Case as Choose
-from django.db.models import IntegerField, QuerySet, Value, When
-from django.db.models.functions import Length
+from django.db.models.functions import Length, TruncWeek
 
+from cases.deadlines import SHANGHAI, add_working_days, days_left, end_of_day, local_date
+from cases.models import DEADLINES, MERCHANT_DEADLINES, WORKING_DAYS, Agreement, Remedy, Status
+from cases.selectors import case_list_for_merchant
+from core.calendar import WorkCalendar
 from core.credit_code import normalize_credit_code
+from core.masking import mask_name
+from core.paging import KeysetPage, keyset_page
 
 from .models import Merchant
 
@@ -38,3 +59,225 @@ def _ranked(merchants: QuerySet[Merchant]) -> QuerySet[Merchant]:
         output_field=IntegerField(),
     )
     return merchants.order_by(active_first, Length("name"), "name", "pk")
+
+
+# --- The inbox ---------------------------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 25
+# "Due soon": the merchant's deadline falls within this many working days, today included.
+DUE_SOON_WORKING_DAYS = 2
+
+
+@dataclass
+class InboxFilter:
+    """What the inbox shows: ``status`` (a status, or "" for every open case), ``due`` ("soon",
+    "overdue" or ""), only cases not yet acknowledged, or the case with a number or order
+    reference (``query``)."""
+
+    status: str = ""
+    due: str = ""
+    unacknowledged: bool = False
+    query: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "InboxFilter":
+        status = params.get("status", "")
+        due = params.get("due", "")
+        return cls(
+            status=status if status in Status.values else "",
+            due=due if due in ("soon", "overdue") else "",
+            unacknowledged=params.get("unacknowledged") == "1",
+            query=(params.get("q") or "").strip()[:100],
+        )
+
+    @property
+    def newest_first(self) -> bool:
+        """Closed cases hold no deadline: newest first. Everything else by the deadline."""
+        return self.status == Status.CLOSED
+
+
+def inbox_page(
+    merchant, flt: InboxFilter, *, cursor: str | None, now: datetime, calendar: WorkCalendar
+) -> KeysetPage:
+    """One page of the merchant's inbox: the cases ``flt`` selects, by the merchant's deadline
+    (soonest first, cases without one after them) or newest first; one or two queries."""
+    cases = case_list_for_merchant(merchant)
+    if flt.query:
+        number = flt.query.upper()
+        cases = cases.filter(Q(number=number) | Q(order_reference=flt.query))
+    elif flt.status:
+        cases = cases.filter(status=flt.status)
+    else:
+        cases = cases.exclude(status=Status.CLOSED)
+    if flt.unacknowledged:
+        cases = cases.filter(status=Status.SUBMITTED, acknowledged_at__isnull=True)
+    if flt.due == "soon":
+        cases = cases.filter(
+            merchant_due_at__gte=now, merchant_due_at__lte=due_soon_limit(now, calendar)
+        )
+    elif flt.due == "overdue":
+        cases = cases.filter(_overdue(now))
+    if flt.newest_first:
+        return keyset_page(
+            cases, field="filed_at", descending=True, cursor=cursor, size=INBOX_PAGE_SIZE
+        )
+    return keyset_page(
+        cases, field="merchant_due_at", descending=False, cursor=cursor, size=INBOX_PAGE_SIZE
+    )
+
+
+def due_soon_limit(now: datetime, calendar: WorkCalendar) -> datetime:
+    """The end of the last day that counts as "due soon"."""
+    yesterday = local_date(now) - timedelta(days=1)
+    return end_of_day(add_working_days(yesterday, DUE_SOON_WORKING_DAYS, calendar))
+
+
+def _overdue(now: datetime) -> Q:
+    """Past the merchant's deadline, acknowledged late, or an agreement not fulfilled in time."""
+    return (
+        Q(merchant_due_at__lt=now)
+        | Q(status=Status.SUBMITTED, acknowledge_late=True)
+        | Q(status=Status.SETTLED, fulfilment_overdue=True)
+    )
+
+
+def inbox_counts(merchant, *, now: datetime, calendar: WorkCalendar) -> dict:
+    """How many of the merchant's cases are in each status, and how many open ones need
+    attention: two aggregate queries on the merchant's indexes, whatever the number of cases."""
+    by_status = dict(
+        case_list_for_merchant(merchant).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    attention = (
+        case_list_for_merchant(merchant)
+        .filter(status__in=list(MERCHANT_DEADLINES))
+        .order_by()
+        .aggregate(
+            unacknowledged=Count(
+                "pk", filter=Q(status=Status.SUBMITTED, acknowledged_at__isnull=True)
+            ),
+            overdue=Count("pk", filter=_overdue(now)),
+            soon=Count(
+                "pk",
+                filter=Q(merchant_due_at__gte=now)
+                & Q(merchant_due_at__lte=due_soon_limit(now, calendar)),
+            ),
+        )
+    )
+    return {
+        "by_status": [(s, label, by_status.get(s, 0)) for s, label in Status.choices],
+        "open": sum(n for s, n in by_status.items() if s != Status.CLOSED),
+        **attention,
+    }
+
+
+def inbox_rows(cases, *, now: datetime, calendar: WorkCalendar) -> list[dict]:
+    """Each case as the inbox shows it: the consumer masked unless they consented, and the
+    merchant's deadline with its days left (counted as on every page)."""
+    rows = []
+    for case in cases:
+        key = MERCHANT_DEADLINES.get(case.status)
+        deadline = None
+        if key and case.merchant_due_at:
+            kind = DEADLINES[key]
+            left, today_counts = days_left(now, case.merchant_due_at, kind.unit, calendar)
+            overdue = now > case.merchant_due_at
+            deadline = {
+                "key": key,
+                "due_at": case.merchant_due_at,
+                "working_days": kind.unit == WORKING_DAYS,
+                "provisional": kind.is_provisional(case),
+                "overdue": overdue,
+                "left": left,
+                "today_counts": today_counts,
+                "urgent": overdue or (kind.unit == WORKING_DAYS and left <= 1),
+            }
+        name = case.consumer.name
+        rows.append(
+            {
+                "case": case,
+                "consumer": name if case.consent_contact else mask_name(name),
+                "deadline": deadline,
+                "can_acknowledge": case.status == Status.SUBMITTED and not case.acknowledged_at,
+            }
+        )
+    return rows
+
+
+# --- The dashboard -----------------------------------------------------------------------------
+
+
+def merchant_dashboard(merchant, start: date, end: date) -> dict:
+    """The merchant's figures for complaints filed from ``start`` to ``end`` (Shanghai dates,
+    both included), each aggregated by the database: four queries whatever the number of cases.
+
+    - ``by_status``: how many cases are in each status now;
+    - acknowledgement on time: acknowledged before the deadline, of those acknowledged or
+      overdue; settlement on time: settled in negotiation, of those settled in negotiation or
+      whose settlement deadline passed;
+    - settlement rate: cases that reached an agreement (negotiated or mediated), of all;
+    - the average working days from filing to the agreement; satisfaction (1–5);
+    - money refunded or paid in compensation under agreements whose fulfilment was confirmed
+      (or presumed);
+    - ``weekly``: complaints filed per week (weeks starting Monday, in Shanghai).
+    """
+    cases = case_list_for_merchant(merchant).filter(
+        filed_at__gte=start_of_day(start), filed_at__lt=start_of_day(end + timedelta(days=1))
+    )
+    cases = cases.order_by()
+    by_status = dict(cases.values_list("status").annotate(n=Count("pk")))
+    negotiated = Agreement.objects.filter(case=OuterRef("pk"), kind=Agreement.Kind.NEGOTIATED)
+    agreed = Agreement.objects.filter(case=OuterRef("pk"))
+    figures = cases.aggregate(
+        total=Count("pk"),
+        acknowledged_late=Count("pk", filter=Q(acknowledge_late=True)),
+        acknowledged_on_time=Count(
+            "pk", filter=Q(acknowledged_at__isnull=False, acknowledge_late=False)
+        ),
+        settled_in_negotiation=Count("pk", filter=Exists(negotiated)),
+        settle_late=Count("pk", filter=Q(settle_late=True)),
+        agreed=Count("pk", filter=Exists(agreed)),
+        rated=Count("rating"),
+        rating=Avg("rating"),
+    )
+    agreements = Agreement.objects.filter(case__in=cases.values("pk")).aggregate(
+        days=Avg("working_days_to_settle"),
+        paid=Sum(
+            "amount",
+            filter=Q(remedy__in=[Remedy.REFUND, Remedy.COMPENSATION])
+            & (Q(confirmed_at__isnull=False) | Q(confirmation_presumed=True)),
+        ),
+    )
+    weekly = (
+        cases.annotate(week=TruncWeek("filed_at", tzinfo=SHANGHAI))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .order_by("week")
+    )
+    return {
+        "start": start,
+        "end": end,
+        "total": figures["total"],
+        "by_status": [(s, label, by_status.get(s, 0)) for s, label in Status.choices],
+        "acknowledged_on_time": _rate(
+            figures["acknowledged_on_time"],
+            figures["acknowledged_on_time"] + figures["acknowledged_late"],
+        ),
+        "settled_on_time": _rate(
+            figures["settled_in_negotiation"],
+            figures["settled_in_negotiation"] + figures["settle_late"],
+        ),
+        "settlement_rate": _rate(figures["agreed"], figures["total"]),
+        "working_days_to_settle": agreements["days"],
+        "rating": figures["rating"],
+        "rated": figures["rated"],
+        "paid": agreements["paid"] or Decimal("0"),
+        "weekly": [(local_date(week).isoformat(), n) for week, n in weekly],
+    }
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

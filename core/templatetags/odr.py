@@ -25,3 +25,11 @@ def cny(value) -> str:
     if value in (None, ""):
         return ""
     return f"¥{Decimal(str(value)):,.2f}"
+
+
+@register.filter
+def percent(value) -> str:
+    """Render a share (0–1) as a whole percentage, or a dash when there is nothing to count."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.0f}%"
