@@ -24,7 +24,10 @@ def template(acme, mallory):
         merchant=acme,
         actor=mallory,
         title="签收回复",
-        body="{consumer_name}您好，投诉 {case_number} 已收到，我们将在 {deadline} 前处理（诉求金额 {amount}）。",
+        body=(
+            "{consumer_name}您好，投诉 {case_number} 已收到，"
+            "我们将在 {deadline} 前处理（诉求金额 {amount}）。"
+        ),
     )
 
 
@@ -80,8 +83,8 @@ def test_staff_see_the_template_filled_in_for_the_case_and_the_consumer_does_not
     body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
     # The consumer did not consent: the name is masked as the merchant sees it.
     assert (
-        f"王**您好，投诉 {case.number} 已收到，我们将在 2026-03-16 23:59 前处理（诉求金额 ¥299.00）。"
-        in body
+        f"王**您好，投诉 {case.number} 已收到，"
+        "我们将在 2026-03-16 23:59 前处理（诉求金额 ¥299.00）。" in body
     )
     assert 'class="form-select form-select-sm reply-picker"' in body
     sign_in(client, alice)
