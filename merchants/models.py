@@ -1,9 +1,20 @@
+from typing import NamedTuple
+
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.credit_code import validate_credit_code
 from core.regions import validate_region_code
+
+# A merchant's contact phone: a mobile number, or a landline with its area code (0351-1234567);
+# ASCII digits only.
+contact_phone_validator = RegexValidator(
+    r"\A\+?[0-9][0-9 -]{5,18}[0-9]\Z",
+    _("Enter a phone number: digits, with a dash after the area code if you like."),
+    code="invalid_phone",
+)
 
 
 class Merchant(models.Model):
@@ -72,6 +83,17 @@ class Merchant(models.Model):
     @property
     def receives_complaints_directly(self) -> bool:
         return self.odr_status == self.OdrStatus.ACTIVE
+
+    def odr_actions(self) -> list[str]:
+        """Return the history actions that may move this merchant's ODR status next."""
+        return [
+            action for action, move in ODR_TRANSITIONS.items() if self.odr_status in move.sources
+        ]
+
+    @property
+    def can_apply(self) -> bool:
+        """Whether an application (or, after a rejection, a new one) may be made now."""
+        return MerchantEvent.Action.APPLIED in self.odr_actions()
 
 
 class MerchantMembership(models.Model):
@@ -152,6 +174,28 @@ class MerchantEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise MerchantEventIsAppendOnly("Merchant history cannot be deleted.")
+
+
+class OdrMove(NamedTuple):
+    sources: frozenset[str]
+    target: str
+    reason_required: bool
+
+
+_S = Merchant.OdrStatus
+# The one table of ODR status moves (product §3), keyed by the history action recording each:
+# where it may start, where it ends, and whether the regulator must give a reason.
+# ``merchants.services._odr_move`` is the one function that writes ``Merchant.odr_status``.
+ODR_TRANSITIONS: dict[str, OdrMove] = {
+    MerchantEvent.Action.APPLIED: OdrMove(
+        frozenset({_S.NOT_ONBOARDED, _S.REJECTED}), _S.APPLIED, False
+    ),
+    MerchantEvent.Action.APPROVED: OdrMove(frozenset({_S.APPLIED}), _S.ACTIVE, False),
+    MerchantEvent.Action.REJECTED: OdrMove(frozenset({_S.APPLIED}), _S.REJECTED, True),
+    MerchantEvent.Action.SUSPENDED: OdrMove(frozenset({_S.ACTIVE}), _S.SUSPENDED, True),
+    MerchantEvent.Action.REINSTATED: OdrMove(frozenset({_S.SUSPENDED}), _S.ACTIVE, False),
+    MerchantEvent.Action.EXITED: OdrMove(frozenset({_S.ACTIVE}), _S.EXITED, True),
+}
 
 
 class MerchantInvitation(models.Model):
