@@ -48,10 +48,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from loading import column_defaults  # noqa: E402
 
+from accounts.models import User  # noqa: E402
 from cases.ledger import ledger_verify  # noqa: E402
 from cases.models import GENESIS_HASH, Case, DeadlinePolicy  # noqa: E402
 from cases.sweep import due_cases, sweep_deadlines  # noqa: E402
+from merchants.models import Merchant  # noqa: E402
+from regulators.models import Office  # noqa: E402
 
 MERCHANTS = 1_000
 CONSUMERS = 10_000
@@ -262,7 +266,7 @@ def load(cases: int, due: int, closed: int, reminders_sent: bool) -> None:
     started = time.perf_counter()
     sql("SET synchronous_commit = off")
     sql("SET maintenance_work_mem = '256MB'")
-    with transaction.atomic():
+    with column_defaults(Case, User, Office, Merchant), transaction.atomic():
         indexes = sql(
             """
             SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases_case'
@@ -288,7 +292,7 @@ def load(cases: int, due: int, closed: int, reminders_sent: bool) -> None:
 
 
 def reset_due_cases(due: int, reminders_sent: bool) -> None:
-    with transaction.atomic():
+    with column_defaults(Case), transaction.atomic():
         load_due_cases(timezone.now(), due, reminders_sent)
     vacuum_analyze()
 
@@ -475,6 +479,9 @@ def main() -> None:
     name = connection.settings_dict["NAME"]
     if not name.startswith("odr_bench"):
         sys.exit(f"refusing to use database {name!r}: its name must start with 'odr_bench'")
+    # The database may not exist yet: create it before anything connects to it.
+    if not args.reuse:
+        recreate_database()
     version = connection.pg_version
     say(
         f"database {name}, PostgreSQL {version // 10000}.{version % 10000}, {os.cpu_count()} CPU(s)"
@@ -482,7 +489,6 @@ def main() -> None:
     if args.reuse:
         reset_due_cases(args.due, args.reminders_sent)
     else:
-        recreate_database()
         load(args.cases, args.due, args.closed, args.reminders_sent)
     counts = sql("SELECT status, count(*) FROM cases_case GROUP BY 1 ORDER BY 1")
     say("cases by status: " + ", ".join(f"{s} {n:,}" for s, n in counts))
