@@ -13,9 +13,16 @@ def bootstrap(field: BoundField) -> str:
     """Render a form field's widget with Bootstrap classes, marked invalid when it has errors."""
     css = "form-select" if field.widget_type in _SELECTS else "form-control"
     attrs = {"class": css + (" is-invalid" if field.errors else "")}
+    # The error (when there is one) and the help text are what a screen reader reads with the
+    # field; the ids are those templates/_field.html gives them.
+    described = []
     if field.errors:
-        attrs["aria-describedby"] = f"{field.id_for_label}-error"
+        described.append(f"{field.id_for_label}-error")
         attrs["aria-invalid"] = "true"
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
 
 

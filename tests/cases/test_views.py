@@ -106,7 +106,8 @@ def post_thread(case, authors, count):
 
 
 @pytest.mark.parametrize("messages", [5, 40])
-@pytest.mark.parametrize(("persona", "queries"), [("alice", 11), ("mallory", 10)])
+# The merchant's page also reads its reply templates.
+@pytest.mark.parametrize(("persona", "queries"), [("alice", 11), ("mallory", 11)])
 def test_case_page_query_count_does_not_grow_with_the_thread(
     client,
     file_case,

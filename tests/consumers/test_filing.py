@@ -235,8 +235,8 @@ def test_the_search_runs_a_fixed_number_of_queries(
 
 def test_only_consumers_file(client, mallory, offices):
     sign_in(client, mallory)
-    assert client.get(URL).status_code == 403
-    assert client.get(SEARCH, {"business-search": "有限公司"}).status_code == 403
+    assert client.get(URL).status_code == 404
+    assert client.get(SEARCH, {"business-search": "有限公司"}).status_code == 404
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):

@@ -79,4 +79,4 @@ def test_other_consumers_cases_are_not_listed(client, file_case, alice, bob):
 @pytest.mark.parametrize("persona", ["mallory", "sam"])
 def test_only_consumers_have_a_case_list_here(client, persona, request):
     sign_in(client, request.getfixturevalue(persona))
-    assert client.get(HOME).status_code == 403
+    assert client.get(HOME).status_code == 404

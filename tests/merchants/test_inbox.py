@@ -151,8 +151,8 @@ def test_another_merchants_staff_see_only_their_own_cases(client, file_case, tre
 def test_people_who_are_not_merchant_staff_have_no_inbox(client, persona, request, file_case):
     case = file_case()
     sign_in(client, request.getfixturevalue(persona))
-    assert client.get(HOME).status_code in (403, 404)
-    assert client.post(BULK, {"case": [case.number]}).status_code in (403, 404)
+    assert client.get(HOME).status_code == 404
+    assert client.post(BULK, {"case": [case.number]}).status_code == 404
     assert Case.objects.get(pk=case.pk).status == Status.SUBMITTED
 
 

@@ -46,4 +46,4 @@ def test_an_office_sees_its_own_cases_not_its_siblings(client, file_case, olivia
 @pytest.mark.parametrize("persona", ["alice", "mallory"])
 def test_only_regulator_staff_open_the_workbench(client, persona, request):
     sign_in(client, request.getfixturevalue(persona))
-    assert client.get(reverse("regulators:home")).status_code == 403
+    assert client.get(reverse("regulators:home")).status_code == 404
