@@ -11,3 +11,18 @@ urlpatterns = [
     path("templates/<int:pk>/", views.reply_templates, name="reply_template_edit"),
     path("templates/<int:pk>/delete/", views.reply_template_remove, name="reply_template_remove"),
 ]
+# Onboarding, the business profile and staff (product §3).
+urlpatterns += [
+    path("apply/", views.apply, name="apply"),
+    path("status/", views.status, name="status"),
+    path("profile/", views.profile, name="profile"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/<int:pk>/role/", views.staff_role, name="staff_role"),
+    path("staff/<int:pk>/remove/", views.staff_remove_member, name="staff_remove"),
+    path(
+        "staff/invitations/<int:pk>/withdraw/",
+        views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path("join/<str:token>/", views.join, name="join"),
+]

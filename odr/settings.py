@@ -294,3 +294,6 @@ ODR_EVIDENCE_MAX_FILE_BYTES = env.int("ODR_EVIDENCE_MAX_FILE_BYTES", default=10 
 ODR_EVIDENCE_MAX_VIDEO_BYTES = env.int("ODR_EVIDENCE_MAX_VIDEO_BYTES", default=30 * 1024 * 1024)
 ODR_EVIDENCE_MAX_CASE_BYTES = env.int("ODR_EVIDENCE_MAX_CASE_BYTES", default=50 * 1024 * 1024)
 ODR_EVIDENCE_MAX_IMAGE_PIXELS = env.int("ODR_EVIDENCE_MAX_IMAGE_PIXELS", default=60_000_000)
+
+# How long the link in an email inviting someone to a merchant's staff works (merchants/services).
+ODR_STAFF_INVITATION_DAYS = env.int("ODR_STAFF_INVITATION_DAYS", default=7)

@@ -12,3 +12,17 @@ __all__ = [
     "reply_template_remove",
     "reply_templates",
 ]
+
+from .onboarding import apply, profile, status
+from .staff import invitation_withdraw, join, staff, staff_remove_member, staff_role
+
+__all__ += [
+    "apply",
+    "invitation_withdraw",
+    "join",
+    "profile",
+    "staff",
+    "staff_remove_member",
+    "staff_role",
+    "status",
+]

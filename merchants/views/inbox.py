@@ -25,6 +25,8 @@ BULK_MAX = 100
 @role_required("merchant")
 def home(request: HttpRequest, membership) -> HttpResponse:
     merchant = membership.merchant
+    if not merchant.receives_complaints_directly:  # applied, rejected, suspended or exited
+        return redirect("merchants:status")
     flt = InboxFilter.from_params(request.GET)
     now, calendar = timezone.now(), load_calendar()
     page = inbox_page(merchant, flt, cursor=request.GET.get("after"), now=now, calendar=calendar)

@@ -23,7 +23,8 @@ from cases.deadlines import local_date
 from cases.models import Case
 from consumers.services import consumer_profile_create
 from core.credit_code import check_character
-from merchants.models import Merchant, MerchantMembership
+from merchants.models import ODR_TRANSITIONS, Merchant, MerchantEvent, MerchantMembership
+from merchants.services import merchant_event_record
 from regulators.models import Office, RegulatorMembership
 
 PASSWORD = "demo-password-2026"
@@ -116,6 +117,17 @@ MERCHANTS = [
     ("liuxiang", "柳巷小吃店", 7, "140106", S.NOT_ONBOARDED, []),
 ]
 
+# How each demo merchant reached its status: the steps of its history (merchants.models
+# ODR_TRANSITIONS), the applicant's first and the regulator's after it.
+E = MerchantEvent.Action
+HISTORY = {
+    S.APPLIED: [E.APPLIED],
+    S.ACTIVE: [E.APPLIED, E.APPROVED],
+    S.REJECTED: [E.APPLIED, E.REJECTED],
+    S.SUSPENDED: [E.APPLIED, E.APPROVED, E.SUSPENDED],
+    S.EXITED: [E.APPLIED, E.APPROVED, E.EXITED],
+}
+
 CONSUMERS = [
     ("alice@demo.odr.cn", "王爱丽", "13812341234"),
     ("bob@demo.odr.cn", "李博", "13900001111"),
@@ -204,7 +216,9 @@ class Command(BaseCommand):
                     "industry": "零售",
                     "contact_phone": "0351-1234567",
                     "odr_status": status,
-                    "undertaking_accepted_at": None if status == S.NOT_ONBOARDED else now,
+                    "undertaking_accepted_at": (
+                        None if status == S.NOT_ONBOARDED else now - timedelta(days=30)
+                    ),
                     "pledges": ["offline_7_day_return"] if status == S.ACTIVE else [],
                     "odr_status_reason": {
                         S.REJECTED: "经营范围与申请材料不符",
@@ -220,7 +234,26 @@ class Command(BaseCommand):
                     user=user, defaults={"merchant": merchant, "role": role}
                 )
                 staff.setdefault(key, user)
+            if status in HISTORY and not merchant.history.exists():
+                self._history(merchant, HISTORY[status], staff[key], now)
         return merchants, staff
+
+    def _history(self, merchant, steps, applicant, now) -> None:
+        office = Office.objects.for_region(merchant.region_code)
+        officer = office.memberships.select_related("user").order_by("pk").first().user
+        status = S.NOT_ONBOARDED
+        for n, action in enumerate(steps):
+            target = ODR_TRANSITIONS[action].target
+            merchant_event_record(
+                merchant=merchant,
+                action=action,
+                actor=applicant if action == E.APPLIED else officer,
+                now=now - timedelta(days=30 - 10 * n),
+                from_status=status,
+                to_status=target,
+                reason=merchant.odr_status_reason if target == merchant.odr_status else "",
+            )
+            status = target
 
     def _consumers(self) -> dict[str, User]:
         consumers = {}
