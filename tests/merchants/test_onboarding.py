@@ -2,6 +2,7 @@
 applicant follows the status, reads the reason and applies again after a rejection."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +19,7 @@ from merchants.models import (
     MerchantMembership,
 )
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 from tests.factories import credit_code
 
 S = Merchant.OdrStatus
@@ -544,7 +545,7 @@ def admin_client(client, db):
 
 
 def test_a_platform_admin_approves_from_the_admin_through_the_service(admin_client, applicant):
-    merchant = apply(applicant)
+    merchant = apply(applicant, now=TEST_NOW - timedelta(days=1))
     admin_client.post(
         reverse("admin:merchants_merchant_changelist"),
         {"action": "odr_merchant_approve", "_selected_action": [merchant.pk], "reason": ""},
