@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +13,10 @@ LEVEL_LABELS = (_("Province"), _("City"), _("District or county"))
 
 class RegionPicker(forms.Widget):
     """One select per level of the region table (province, city, district), each offering the
-    regions inside the one chosen above it. Choosing one asks the server (htmx) for the picker
-    again, so the next level's choices arrive without a reload; the value is the deepest choice.
+    regions inside the one chosen above it. A change asks the server (htmx, on the picker's
+    container, which stays in place) for the levels again, so the next level's choices arrive
+    without a reload; the value is the deepest choice that lies inside the one above it, so a
+    level left over from an earlier choice is dropped.
     """
 
     template_name = "core/widgets/region_picker.html"
@@ -48,13 +51,18 @@ class RegionPicker(forms.Widget):
         return context
 
     def value_from_datadict(self, data, files, name):
-        return self.deepest(data, name, len(LEVEL_LABELS) - 1)
+        return self.deepest(data, name)
+
+    def render_levels(self, name: str, value: str, widget_id: str) -> str:
+        """Only the selects (what the container's htmx request swaps in)."""
+        context = self.get_context(name, value, {"id": widget_id})
+        return render_to_string("core/widgets/region_levels.html", context)
 
     @staticmethod
-    def deepest(data, name: str, level: int) -> str:
-        """The deepest region chosen at ``level`` or above, each level inside the one above."""
+    def deepest(data, name: str) -> str:
+        """The deepest region chosen, each level inside the one above."""
         code, parent = "", None
-        for depth in range(level + 1):
+        for depth in range(len(LEVEL_LABELS)):
             value = (data.get(f"{name}_{depth}") or "").strip()
             if not value or value not in dict(region_children(parent)):
                 break

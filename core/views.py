@@ -73,11 +73,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def region_picker(request: HttpRequest) -> HttpResponse:
-    """The region picker again, for the region chosen at ``level`` (htmx, on every change)."""
+    """The region picker's selects again, for the regions chosen so far (htmx, on every change)."""
     name = request.GET.get("name", "")
     widget_id = request.GET.get("id") or f"id_{name}"
-    level = request.GET.get("level", "")
-    if not (_NAME.fullmatch(name) and _NAME.fullmatch(widget_id) and level.isdigit()):
+    if not (_NAME.fullmatch(name) and _NAME.fullmatch(widget_id)):
         return HttpResponseBadRequest()
-    code = RegionPicker.deepest(request.GET, name, int(level))
-    return HttpResponse(RegionPicker().render(name, code, attrs={"id": widget_id}))
+    code = RegionPicker.deepest(request.GET, name)
+    return HttpResponse(RegionPicker().render_levels(name, code, widget_id))
