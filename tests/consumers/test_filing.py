@@ -10,11 +10,17 @@ from merchants.models import Merchant
 from merchants.selectors import merchant_search
 from tests import factories as f
 from tests.cases.test_evidence import ELF, _js_open_action, jpeg_with_gps, pdf_bytes, upload
-from tests.conftest import sign_in
+from tests.conftest import at, sign_in
 
 URL = reverse("consumers:complaint_new")
 SEARCH = reverse("consumers:merchant_results")
 PREFIX = "filing_wizard"
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
+    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
 
 
 def step(client, name: str, data: dict, files: dict | None = None, **extra):

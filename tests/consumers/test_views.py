@@ -11,6 +11,12 @@ from tests.conftest import at, sign_in
 HOME = reverse("consumers:home")
 
 
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
+    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+
+
 @pytest.mark.parametrize("rows", [1, 40])
 def test_home_query_count_does_not_grow_with_the_cases(
     client, file_case, alice, bob, rows, django_assert_num_queries

@@ -16,6 +16,12 @@ from tests.conftest import at, sign_in
 URL = reverse("merchants:dashboard")
 
 
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
+    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+
+
 @pytest.fixture
 def history(file_case, mallory, alice, bob, acme):
     """Three complaints in February–March 2026, one before the period, one elsewhere."""

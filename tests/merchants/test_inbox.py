@@ -15,6 +15,12 @@ HOME = reverse("merchants:home")
 BULK = reverse("merchants:acknowledge_many")
 
 
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
+    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+
+
 def numbers(response) -> list[str]:
     return [row["case"].number for row in response.context["rows"]]
 
