@@ -118,3 +118,45 @@ class RegulatorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.office}, {self.get_role_display()})"
+
+
+class OfficeWeekStats(models.Model):
+    """Figures of the complaints filed in one week against one merchant and now owned by one
+    office: the rollup the regulator dashboards add up, kept current by the
+    ``regulators.tasks.refresh_office_stats`` task (never a loop over cases in a page).
+
+    ``week`` is the Monday (Shanghai) of the filing week.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    filed = models.PositiveIntegerField(default=0)
+    # Filed with an active ODR merchant, and of those settled by negotiation with it.
+    to_merchant = models.PositiveIntegerField(default=0)
+    settled_directly = models.PositiveIntegerField(default=0)
+    # Reached the regulator (filed with it, escalated, or a missed deadline or breach).
+    escalated = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    not_accepted = models.PositiveIntegerField(default=0)
+    mediated = models.PositiveIntegerField(default=0)
+    # Merchant deadlines met and missed; the office's own acceptance deadline met and missed.
+    acknowledged_on_time = models.PositiveIntegerField(default=0)
+    acknowledged_late = models.PositiveIntegerField(default=0)
+    settle_late = models.PositiveIntegerField(default=0)
+    intake_on_time = models.PositiveIntegerField(default=0)
+    intake_late = models.PositiveIntegerField(default=0)
+    # Refunds and compensation under agreements whose fulfilment was confirmed (为消费者挽回经济损失).
+    recovered = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "week", "merchant"], name="office_week_stats_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["week", "office"], name="office_week_stats_week_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.week} {self.merchant_id}"
