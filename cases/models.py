@@ -483,6 +483,18 @@ class Case(models.Model):
             models.Index(fields=["merchant", "filed_at", "id"], name="case_merchant_filed_idx"),
             models.Index(fields=["merchant", "order_reference"], name="case_merchant_order_idx"),
             models.Index(fields=["office", "status"], name="case_office_status_idx"),
+            # The regulator queues, most urgent first, at every level of the office tree: a
+            # national or provincial queue walks these in order instead of sorting the subtree.
+            models.Index(
+                fields=["intake_due_at", "id"],
+                name="case_intake_queue_idx",
+                condition=Q(status=Status.REGULATOR_INTAKE),
+            ),
+            models.Index(
+                fields=["mediation_due_at", "id"],
+                name="case_mediation_queue_idx",
+                condition=Q(status=Status.MEDIATION),
+            ),
             models.Index(fields=["consumer", "filed_at"], name="case_consumer_idx"),
             models.Index(
                 fields=["filed_by"],
