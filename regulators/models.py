@@ -146,7 +146,8 @@ class OfficeWeekStats(models.Model):
     settle_late = models.PositiveIntegerField(default=0)
     intake_on_time = models.PositiveIntegerField(default=0)
     intake_late = models.PositiveIntegerField(default=0)
-    # Refunds and compensation under agreements whose fulfilment was confirmed (为消费者挽回经济损失).
+    # Refunds and compensation under agreements whose fulfilment was confirmed
+    # (为消费者挽回经济损失).
     recovered = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refreshed_at = models.DateTimeField()
 
