@@ -36,12 +36,20 @@ class _Row(Func):
 
 
 def keyset_page(
-    queryset: QuerySet, *, field: str, descending: bool, cursor: str | None, size: int
+    queryset: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    cursor: str | None,
+    size: int,
+    nulls: bool = True,
 ) -> KeysetPage:
     """Return ``size`` rows of ``queryset`` ordered by ``field`` then pk, after ``cursor``.
 
     A NULL ``field`` sorts after every value (both directions), its rows by ascending pk. One
-    query, or two for the page that runs from the rows with a value into those without.
+    query, or two for the page that runs from the rows with a value into those without;
+    ``nulls=False`` says the list has no NULL there (a queue whose status always sets its
+    deadline), so that second query is never needed.
     """
     after = _decode(cursor)
     wanted = size + 1
@@ -56,7 +64,7 @@ def keyset_page(
             row = _Row(F(field), F("pk"))
             valued = valued.filter(compare(row, _Row(Value(value), Value(pk))))
         rows = list(valued[:wanted])
-    if len(rows) < wanted and queryset.model._meta.get_field(field).null:
+    if len(rows) < wanted and nulls and queryset.model._meta.get_field(field).null:
         nulls = queryset.filter(**{f"{field}__isnull": True}).order_by("pk")
         if after is not None and after[0] is None:
             nulls = nulls.filter(pk__gt=after[1])

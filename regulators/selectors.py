@@ -46,7 +46,9 @@ def office_queue(
         .filter(status=status)
         .select_related("merchant", "office", "consumer")
     )
-    return keyset_page(cases, field=deadline, descending=False, cursor=cursor, size=QUEUE_PAGE_SIZE)
+    return keyset_page(
+        cases, field=deadline, descending=False, cursor=cursor, size=QUEUE_PAGE_SIZE, nulls=False
+    )
 
 
 def office_queue_counts(office: Office, *, now: datetime, subtree_ids: list[int]) -> list[dict]:

@@ -1,20 +1,179 @@
-from django.shortcuts import render
+"""The regulator's workbench (product §2, §4): the intake queue (待受理), the mediation room's
+cases (云端调解室), open enforcement referrals (诉转案), and complaints registered on a consumer's
+behalf. Acting on a case happens on the case page."""
 
-from cases.models import Status
-from cases.selectors import case_list_for_office
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cases.deadlines import days_left
+from cases.models import DEADLINES
+from cases.services import case_file
+from consumers.forms import ComplaintDetailsForm
+from consumers.services import consumer_for_phone
+from core.calendar import load_calendar
 from core.decorators import role_required
+from core.errors import ValidationFailed
+from core.regions import region_full_name
+from merchants.selectors import merchant_search
+from merchants.services import merchant_find_or_create_respondent
+
+from ..forms import OnBehalfForm
+from ..selectors import (
+    QUEUES,
+    office_queue,
+    office_queue_counts,
+    office_referrals,
+    office_subtree_ids,
+)
+
+QUEUE_DEADLINE_KEY = {"intake": "intake", "mediation": "mediation"}
+# The fields of the complaint itself on the registration form (the consumer's phone is above).
+COMPLAINT_FIELDS = [name for name in ComplaintDetailsForm.base_fields if name != "contact_phone"]
+
+
+def _with_deadline(cases, key: str, now, calendar) -> list[dict]:
+    """Each case of a queue with the queue's deadline, counted as on every page."""
+    kind = DEADLINES[key]
+    shown = []
+    for case in cases:
+        due = kind.due_at(case)
+        deadline = None
+        if due:
+            left, today_counts = days_left(now, due, kind.unit, calendar)
+            deadline = {
+                "key": key,
+                "due_at": due,
+                "working_days": True,
+                "overdue": now > due,
+                "left": left,
+                "today_counts": today_counts,
+                "provisional": kind.is_provisional(case),
+            }
+        shown.append({"case": case, "deadline": deadline})
+    return shown
 
 
 @role_required("regulator")
-def home(request, membership):
+def home(request: HttpRequest, membership) -> HttpResponse:
+    """The workbench: the backlog of every office of the subtree, with links to the queues."""
     office = membership.office
+    ids = office_subtree_ids(office)
     return render(
         request,
         "regulators/home.html",
         {
             "membership": membership,
             "office": office,
-            "intake": case_list_for_office(office, status=Status.REGULATOR_INTAKE)[:50],
-            "mediation": case_list_for_office(office, status=Status.MEDIATION)[:50],
+            "backlog": office_queue_counts(office, now=timezone.now(), subtree_ids=ids),
+        },
+    )
+
+
+@role_required("regulator")
+def queue(request: HttpRequest, membership, name: str) -> HttpResponse:
+    """The intake or mediation queue of the subtree, the nearest deadline first."""
+    if name not in QUEUES:
+        raise Http404("No such queue.")
+    office = membership.office
+    page = office_queue(office, name, cursor=request.GET.get("after"))
+    now, calendar = timezone.now(), load_calendar()
+    return render(
+        request,
+        "regulators/queue.html",
+        {
+            "office": office,
+            "name": name,
+            "status": QUEUES[name][0],
+            "rows": _with_deadline(page.rows, QUEUE_DEADLINE_KEY[name], now, calendar),
+            "page": page,
+        },
+    )
+
+
+@role_required("regulator")
+def referrals(request: HttpRequest, membership) -> HttpResponse:
+    office = membership.office
+    page = office_referrals(office, cursor=request.GET.get("after"))
+    now = timezone.now()
+    rows = [
+        {"row": r, "overdue": now > r.decide_due_at, "due_at": r.decide_due_at} for r in page.rows
+    ]
+    return render(
+        request, "regulators/referrals.html", {"office": office, "rows": rows, "page": page}
+    )
+
+
+@role_required("regulator")
+def register(request: HttpRequest, membership) -> HttpResponse:
+    """Register a complaint a consumer made by phone, letter, in person or through the 12345
+    hotline: the consumer found by phone (or given an account), the business found or described."""
+    form = OnBehalfForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                consumer = consumer_for_phone(
+                    phone=data["contact_phone"], name=data["consumer_name"]
+                )
+                merchant = data["merchant"] or merchant_find_or_create_respondent(
+                    name=data["name"],
+                    region_code=data["region"],
+                    credit_code=data["credit_code"],
+                    address=data["address"],
+                )
+                case = case_file(
+                    consumer=consumer,
+                    merchant=merchant,
+                    channel=data["channel"],
+                    filed_by=request.user,
+                    contact_phone=data["contact_phone"],
+                    subject=data["subject"],
+                    facts=data["facts"],
+                    claim=data["claim"],
+                    claim_remedy=data["claim_remedy"],
+                    amount_claimed=data["amount_claimed"],
+                    purchase_date=data["purchase_date"],
+                    order_reference=data["order_reference"],
+                )
+        except ValidationFailed as error:
+            form.add_domain_error(error)
+        else:
+            return redirect("cases:detail", case.number)
+    status = 422 if form.is_bound and form.errors else 200
+    chosen = form.chosen()
+    return render(
+        request,
+        "regulators/register.html",
+        {
+            "form": form,
+            "chosen": chosen,
+            "chosen_item": _described(chosen) if chosen else None,
+            "complaint_fields": COMPLAINT_FIELDS,
+        },
+        status=status,
+    )
+
+
+def _described(merchant) -> dict:
+    return {"merchant": merchant, "region": region_full_name(merchant.region_code)}
+
+
+@require_GET
+@role_required("regulator")
+def merchant_results(request: HttpRequest, membership) -> HttpResponse:
+    query = request.GET.get("search", "")
+    merchants = merchant_search(query)
+    return render(
+        request,
+        "consumers/filing/_merchant_results.html",
+        {
+            "merchants": [
+                {"merchant": m, "region": region_full_name(m.region_code)} for m in merchants
+            ],
+            "searched": bool(query.strip()),
+            "field_name": "merchant",
         },
     )
