@@ -11,7 +11,7 @@ from regulators.models import Office
 
 from . import services
 from .evidence import evidence_limits
-from .models import Case, NotAcceptedReason, Offer, Referral, TerminationReason
+from .models import CallbackVisit, Case, NotAcceptedReason, Offer, Referral, TerminationReason
 from .rules import Action
 
 TEXT = {"rows": 3}
@@ -467,10 +467,15 @@ class DecideReferralForm(ActionForm):
 class RecordCallbackForm(ActionForm):
     action = Action.RECORD_CALLBACK
     submit_label = _("Record the callback")
-    satisfied = forms.NullBooleanField(
-        label=_("Was the consumer satisfied?"),
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied is the consumer?"),
+        choices=[("", _("Not reached")), *CallbackVisit.Satisfaction.choices],
+        required=False,
+    )
+    outcome_real = forms.NullBooleanField(
+        label=_("Is the outcome recorded real?"),
         widget=forms.Select(
-            choices=[("unknown", _("Not reached")), ("true", _("Yes")), ("false", _("No"))]
+            choices=[("unknown", _("Not known")), ("true", _("Yes")), ("false", _("No"))]
         ),
     )
     note = _reason_field(_("Note (optional)"), required=False)
@@ -479,7 +484,8 @@ class RecordCallbackForm(ActionForm):
         return services.callback_record(
             case=self.case,
             actor=actor,
-            satisfied=self.cleaned_data["satisfied"],
+            satisfaction=self.cleaned_data["satisfaction"],
+            outcome_real=self.cleaned_data["outcome_real"],
             note=self.cleaned_data["note"],
             now=now,
         )

@@ -496,6 +496,12 @@ class Case(models.Model):
                 condition=Q(status=Status.MEDIATION),
             ),
             models.Index(fields=["consumer", "filed_at"], name="case_consumer_idx"),
+            # The daily callback sample reads the cases closed the day before.
+            models.Index(
+                fields=["closed_at"],
+                name="case_closed_idx",
+                condition=Q(closed_at__isnull=False),
+            ),
             models.Index(
                 fields=["filed_by"],
                 name="case_filed_by_idx",
@@ -810,13 +816,25 @@ class Referral(models.Model):
 
 
 class CallbackVisit(models.Model):
-    """A regulator's follow-up call to the consumer after a case closed (回访)."""
+    """A regulator's follow-up call to the consumer after a case closed (回访, SAMR Order 121):
+    whether the outcome recorded is real, and the consumer's satisfaction on a four-level scale
+    (blank: the consumer was not reached). ``satisfied`` sums the scale up as yes or no."""
+
+    class Satisfaction(models.TextChoices):
+        VERY_SATISFIED = "very_satisfied", _("very satisfied")
+        SATISFIED = "satisfied", _("satisfied")
+        DISSATISFIED = "dissatisfied", _("dissatisfied")
+        VERY_DISSATISFIED = "very_dissatisfied", _("very dissatisfied")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     satisfied = models.BooleanField(_("consumer satisfied"), null=True)
+    satisfaction = models.CharField(
+        _("consumer's satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    outcome_real = models.BooleanField(_("the outcome is real"), null=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField()
 

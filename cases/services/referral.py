@@ -13,6 +13,12 @@ from ..op import Op
 from ..rules import Action
 from ._common import E, acting, required_text
 
+# The levels of the callback scale that count as "satisfied".
+SATISFIED_LEVELS = (
+    CallbackVisit.Satisfaction.VERY_SATISFIED,
+    CallbackVisit.Satisfaction.SATISFIED,
+)
+
 
 def referral_open(
     *, case: Case, actor, law: str, note: str = "", now: datetime | None = None
@@ -100,20 +106,41 @@ def referral_decide(
 
 
 def callback_record(
-    *, case: Case, actor, satisfied: bool | None, note: str = "", now: datetime | None = None
+    *,
+    case: Case,
+    actor,
+    satisfied: bool | None = None,
+    note: str = "",
+    now: datetime | None = None,
+    satisfaction: str = "",
+    outcome_real: bool | None = None,
 ) -> CallbackVisit:
-    """Record a follow-up call to the consumer after the case closed (回访)."""
+    """Record a follow-up call to the consumer after the case closed (回访): the consumer's
+    ``satisfaction`` on the four-level scale (blank: not reached), which decides ``satisfied``
+    when given, and whether the outcome recorded is real."""
+    if satisfaction and satisfaction not in CallbackVisit.Satisfaction.values:
+        raise ValidationFailed(_("Choose how satisfied the consumer is."), field="satisfaction")
+    if satisfaction:
+        satisfied = satisfaction in SATISFIED_LEVELS
     with acting(case, actor, Action.RECORD_CALLBACK, now) as op:
         visit = CallbackVisit.objects.create(
             case=op.case,
             officer=actor,
             satisfied=satisfied,
+            satisfaction=satisfaction,
+            outcome_real=outcome_real,
             note=(note or "").strip(),
             created_at=op.now,
         )
         op.record(
             E.CALLBACK_RECORDED,
-            {"callback": visit.pk, "satisfied": satisfied, "note_sha256": text_sha256(visit.note)},
+            {
+                "callback": visit.pk,
+                "satisfied": satisfied,
+                "satisfaction": satisfaction,
+                "outcome_real": outcome_real,
+                "note_sha256": text_sha256(visit.note),
+            },
             internal=True,
         )
     return visit
