@@ -161,3 +161,114 @@ class OfficeWeekStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.week} {self.merchant_id}"
+
+
+class CallbackSample(models.Model):
+    """A closed case sampled into its owning office's callback list (回访, SAMR Order 121).
+
+    One row per case: the daily sample (``regulators.services.callback_sample``) inserts with
+    ``ignore_conflicts``, so running it twice, or twice at once, adds nothing. What the call found
+    is a ``cases.CallbackVisit`` of the case, recorded through ``cases.services.callback_record``.
+    """
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, related_name="callback_sample"
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    # When the case closed (copied from it: the list is ordered by it).
+    closed_at = models.DateTimeField(_("closed at"))
+    sampled_at = models.DateTimeField(_("sampled at"))
+
+    class Meta:
+        verbose_name = _("callback sample")
+        verbose_name_plural = _("callback samples")
+        indexes = [
+            models.Index(fields=["office", "closed_at", "id"], name="callback_sample_office_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.office_id}"
+
+
+class BusinessInvitation(models.Model):
+    """An office's invitation to a business that is not onboarded to apply to ODR (product §3),
+    emailed to the contact the officer gave or printed as a letter."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        LETTER = "letter", _("printed letter")
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.CASCADE, related_name="odr_invitations"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    email = models.EmailField(_("email address"), blank=True)
+
+    class Meta:
+        verbose_name = _("invitation to onboard")
+        verbose_name_plural = _("invitations to onboard")
+        indexes = [
+            models.Index(fields=["office", "sent_at", "id"], name="business_invitation_office_idx"),
+            models.Index(fields=["merchant", "sent_at"], name="business_invitation_merch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} ({self.get_channel_display()}, {self.sent_at:%Y-%m-%d})"
+
+
+class ComplainantFlag(models.Model):
+    """A merchant's report that a complaint looks profit-seeking (职业索赔, 牟利性投诉; product §6).
+
+    It only brings the complainant to the regulator's attention: a regulator decides
+    (``ComplainantReview``). One flag per case.
+    """
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, related_name="complainant_flag"
+    )
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(_("reason"))
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("flagged at"))
+
+    class Meta:
+        verbose_name = _("complaint flagged as profit-seeking")
+        verbose_name_plural = _("complaints flagged as profit-seeking")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ({self.merchant_id})"
+
+
+class ComplainantReview(models.Model):
+    """A regulator's decision on whether a complainant is abnormal (product §6), with the reason.
+    Decisions are kept, never changed: a later one supersedes an earlier one."""
+
+    class Decision(models.TextChoices):
+        ABNORMAL = "abnormal", _("abnormal: handle as profit-seeking complaints")
+        NOT_ABNORMAL = "not_abnormal", _("not abnormal")
+
+    consumer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        verbose_name = _("complainant review")
+        verbose_name_plural = _("complainant reviews")
+        indexes = [models.Index(fields=["consumer", "created_at"], name="complainant_review_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer_id}: {self.decision}"
