@@ -366,6 +366,9 @@ class Case(models.Model):
     channel = models.CharField(
         _("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB
     )
+    # The 12345 hotline's own ticket number of a complaint it transferred (api.services): unique,
+    # so that a transfer repeated by the hotline finds the case it made.
+    hotline_ticket = models.CharField(_("12345 hotline ticket"), max_length=50, blank=True)
 
     # The complaint as filed.
     subject = models.CharField(_("subject"), max_length=200)
@@ -510,6 +513,11 @@ class Case(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="case_number_unique"),
+            models.UniqueConstraint(
+                fields=["hotline_ticket"],
+                condition=~Q(hotline_ticket=""),
+                name="case_hotline_ticket_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(status=Status.CLOSED, resolution__gt="")
                 | (~Q(status=Status.CLOSED) & Q(resolution="")),

@@ -33,8 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "formtools",
     "allauth",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "merchants",
     "consumers",
     "cases",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -256,18 +258,67 @@ SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 # --- API ---------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # A token first, so that a request without credentials is answered 401 with
+    # "WWW-Authenticate: Bearer"; the browser's session (with its CSRF check) second.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.WriteRateThrottle",
+    ],
+    # Requests per period ("s", "m", "h" or "d"), counted in the shared cache (CACHE_URL).
+    "DEFAULT_THROTTLE_RATES": {
+        # Requests authenticated by one token, whatever they do.
+        "api_token": env.str("ODR_API_RATE_TOKEN", default="3600/h"),
+        # Writes (POST) by one person or token.
+        "api_write": env.str("ODR_API_RATE_WRITE", default="60/m"),
+        # Requests with a wrong, expired or revoked token, per client address: refused before
+        # the token is looked up once the address has used its allowance (token guessing).
+        "api_auth_failed": env.str("ODR_API_RATE_AUTH_FAILED", default="20/h"),
+        # Tokens created by one merchant owner or regulator supervisor.
+        "api_token_create": env.str("ODR_API_RATE_TOKEN_CREATE", default="10/h"),
+        # Complaints transferred by one 12345 hotline token.
+        "api_hotline": env.str("ODR_API_RATE_HOTLINE", default="600/h"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ODR portal API",
+    "DESCRIPTION": (
+        "The REST API of the ODR portal: cases addressed by number, every action of the case "
+        "engine, each role's lists, and 12345 hotline intake. See docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI and ReDoc from our own static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Status",
+        "ResolutionEnum": "cases.models.Resolution",
+        "RemedyEnum": "cases.models.Remedy",
+        "ChannelEnum": "cases.models.Channel",
+    },
 }
+# How long an API token works after it is created (days).
+ODR_API_TOKEN_DAYS = env.int("ODR_API_TOKEN_DAYS", default=365)
 
 # --- Logging -----------------------------------------------------------------------------------
 

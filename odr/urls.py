@@ -25,4 +25,5 @@ urlpatterns = [
     path("regulator/", include("regulators.urls")),
     path("my/", include("consumers.urls")),
     path("cases/", include("cases.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -1,0 +1,100 @@
+"""Rate limits of the API (DRF throttles), counted in the shared cache (``CACHE_URL``); the rates
+are settings, ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (README, "Configuration")."""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+# The client's address exactly as the audit log and allauth's limits read it (a trusted proxy's
+# header when ODR_TRUSTED_CLIENT_IP_HEADER names one).
+from core.audit import _client_address as client_address
+
+from .models import ApiToken
+
+
+class _ScopedThrottle(SimpleRateThrottle):
+    """A throttle whose rate is read from the settings at each request (not at import)."""
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def key(self, ident: str) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _who(request) -> str | None:
+    """The token, else the signed-in person, a request is counted against."""
+    if isinstance(getattr(request, "auth", None), ApiToken):
+        return f"token-{request.auth.pk}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user-{user.pk}"
+    return None
+
+
+class TokenRateThrottle(_ScopedThrottle):
+    """Every request made with one token."""
+
+    scope = "api_token"
+
+    def get_cache_key(self, request, view) -> str | None:
+        token = getattr(request, "auth", None)
+        return self.key(f"token-{token.pk}") if isinstance(token, ApiToken) else None
+
+
+class WriteRateThrottle(_ScopedThrottle):
+    """Every write (POST, PUT, PATCH, DELETE) by one person or token."""
+
+    scope = "api_write"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        who = _who(request)
+        return self.key(who) if who else self.key(f"ip-{client_address(request)}")
+
+
+class HotlineRateThrottle(_ScopedThrottle):
+    """Complaints transferred by one hotline token."""
+
+    scope = "api_hotline"
+
+    def get_cache_key(self, request, view) -> str | None:
+        who = _who(request)
+        return self.key(who) if who else None
+
+
+class TokenCreateThrottle(_ScopedThrottle):
+    """Tokens made by one person (the merchant portal's token page)."""
+
+    scope = "api_token_create"
+
+    def get_cache_key(self, request, view) -> str | None:
+        return self.key(f"user-{request.user.pk}")
+
+
+class AuthFailureThrottle(_ScopedThrottle):
+    """Requests with a token that does not exist, per client address: once an address has used
+    its allowance, its tokens are refused before they are looked up (token guessing)."""
+
+    scope = "api_auth_failed"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.key(f"ip-{client_address(request)}")
+
+    def exhausted(self, request) -> bool:
+        """Whether the address has no failures left; the remaining wait is ``wait()``."""
+        if self.rate is None:
+            return False
+        self.key_now = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key_now, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) >= self.num_requests
+
+    def record(self) -> None:
+        """Count one failure (after ``exhausted``)."""
+        if self.rate is None:
+            return
+        self.history.insert(0, self.now)
+        self.cache.set(self.key_now, self.history, self.duration)
