@@ -8,6 +8,7 @@ file-system Celery broker under ``.data/``. Production names PostgreSQL and Redi
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(environ.Env().str("ODR_DATA_DIR", default=str(BASE_DIR / ".data")))
@@ -141,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-provisional-deadlines": {
         "task": "cases.tasks.recompute_provisional_deadlines",
         "schedule": 6 * 60 * 60.0,
+    },
+    # The callback list (回访): each night, a share of the cases closed the days before.
+    "sample-callbacks": {
+        "task": "regulators.tasks.sample_callbacks",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 
@@ -348,3 +354,12 @@ ODR_EVIDENCE_MAX_IMAGE_PIXELS = env.int("ODR_EVIDENCE_MAX_IMAGE_PIXELS", default
 
 # How long the link in an email inviting someone to a merchant's staff works (merchants/services).
 ODR_STAFF_INVITATION_DAYS = env.int("ODR_STAFF_INVITATION_DAYS", default=7)
+
+# Callback visits (回访, regulators/services.py): the share of the cases closed each day that is
+# sampled into the owning office's callback list, from 0 to 1 (all of them).
+ODR_CALLBACK_SHARE = env.float("ODR_CALLBACK_SHARE", default=0.10)
+# Abnormal complainants (product §6, regulators/selectors.py): a consumer with at least this many
+# complaints in twelve months, or with complaints against at least this many merchants, is listed
+# for the regulator to decide on.
+ODR_ABNORMAL_COMPLAINTS = env.int("ODR_ABNORMAL_COMPLAINTS", default=20)
+ODR_ABNORMAL_MERCHANTS = env.int("ODR_ABNORMAL_MERCHANTS", default=10)

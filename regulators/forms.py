@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Channel
 from consumers.forms import ComplaintDetailsForm, RespondentForm
+from merchants.forms import DomainErrorForm
+
+from .models import BusinessInvitation, ComplainantReview
 
 # Where a complaint registered by staff came from (the web and the API file their own).
 OFF_LINE_CHANNELS = [
@@ -44,3 +47,61 @@ class OnBehalfForm(RespondentForm, ComplaintDetailsForm):
     def add_domain_error(self, error) -> None:
         field = FORM_FIELD.get(error.field, error.field)
         self.add_error(field if field in self.fields else None, ValidationError(error.message))
+
+
+# --- Supervision, steering and abnormal complainants -------------------------------------------
+
+
+class MerchantDecisionForm(DomainErrorForm):
+    """The reason for a decision on a merchant's ODR status (required where the rules say)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The merchant's owners read it on their status page."),
+    )
+
+    def __init__(self, *args, reason_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+        if not reason_required:
+            self.fields["reason"].label = _("Reason (optional)")
+
+
+class BusinessInvitationForm(DomainErrorForm):
+    channel = forms.ChoiceField(
+        label=_("How to send the invitation"),
+        choices=BusinessInvitation.Channel.choices,
+        initial=BusinessInvitation.Channel.EMAIL,
+        widget=forms.RadioSelect,
+    )
+    email = forms.EmailField(
+        label=_("Contact email address"),
+        required=False,
+        help_text=_("Where the business can be reached; needed to send the invitation by email."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == BusinessInvitation.Channel.EMAIL and not cleaned.get("email"):
+            self.add_error("email", _("Give the address to email the invitation to."))
+        return cleaned
+
+
+class ComplaintFlagForm(DomainErrorForm):
+    reason = forms.CharField(
+        label=_("Why you suspect a profit-seeking complaint"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The regulator office reads it and decides; the consumer is not told."),
+    )
+
+
+class ComplainantReviewForm(DomainErrorForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=ComplainantReview.Decision.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -7,14 +7,27 @@ queries filter ``office_id = ANY(…)``: a county's queue is then a scan of its 
 index, and a province's or the nation's walks the queue's partial index in deadline order.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 
-from cases.models import Case, Referral, Status
+from accounts.models import User
+from cases.deadlines import local_date
+from cases.models import Agreement, CallbackVisit, Case, Referral, Status
 from core.paging import KeysetPage, keyset_page
+from core.regions import region_prefix
+from merchants.models import Merchant, MerchantEvent
+from merchants.selectors import start_of_day
 
-from .models import Office
+from .models import (
+    BusinessInvitation,
+    CallbackSample,
+    ComplainantReview,
+    Office,
+    RegulatorMembership,
+)
 
 QUEUE_PAGE_SIZE = 25
 # Each queue: the cases' status and the deadline that orders it (most urgent first).
@@ -83,3 +96,299 @@ def office_referrals(
     return keyset_page(
         referrals, field="decide_due_at", descending=False, cursor=cursor, size=QUEUE_PAGE_SIZE
     )
+
+
+# --- Supervision of merchants, callbacks, steering, abnormal complainants ----------------------
+#
+# Merchants are the office's by region: a merchant's region code starts with the significant
+# prefix of the office's (``core.regions.region_prefix``), a prefix match on the indexed
+# ``Merchant.region_code``. Cases are the subtree's by owning office (``office_cases``).
+
+LIST_PAGE_SIZE = 25
+# The statuses of merchants that applied to onboard at some point: the supervision list's tabs.
+SUPERVISED_STATUSES = [
+    Merchant.OdrStatus.APPLIED,
+    Merchant.OdrStatus.ACTIVE,
+    Merchant.OdrStatus.SUSPENDED,
+    Merchant.OdrStatus.REJECTED,
+    Merchant.OdrStatus.EXITED,
+]
+
+
+def twelve_months_start(now: datetime) -> datetime:
+    """The start of the twelve months to today (Shanghai), as the merchant's own figures count."""
+    return start_of_day(local_date(now) - timedelta(days=365))
+
+
+def office_merchants(office: Office) -> QuerySet[Merchant]:
+    """Every merchant registered in the regions of ``office`` (its own and those below)."""
+    return Merchant.objects.filter(region_code__startswith=region_prefix(office.region_code))
+
+
+def office_merchant_get(office: Office, pk: int) -> Merchant:
+    """Return the office's merchant ``pk``, or 404 for one missing or outside its regions."""
+    return get_object_or_404(office_merchants(office), pk=pk)
+
+
+def office_merchant_page(office: Office, status: str, *, cursor: str | None) -> KeysetPage:
+    """One page of the office's merchants in ODR status ``status``: applications oldest first
+    (the longest waiting), every other status by name."""
+    merchants = office_merchants(office).filter(odr_status=status)
+    if status == Merchant.OdrStatus.APPLIED:
+        return keyset_page(
+            merchants, field="updated_at", descending=False, cursor=cursor, size=LIST_PAGE_SIZE
+        )
+    return keyset_page(
+        merchants, field="name", descending=False, cursor=cursor, size=LIST_PAGE_SIZE
+    )
+
+
+def office_merchant_counts(office: Office) -> dict[str, int]:
+    """How many of the office's merchants are in each supervised ODR status (one query)."""
+    rows = (
+        office_merchants(office)
+        .filter(odr_status__in=SUPERVISED_STATUSES)
+        .order_by()
+        .values_list("odr_status")
+        .annotate(n=Count("pk"))
+    )
+    return {status: n for status, n in rows}
+
+
+def merchant_figures(merchant_ids: list[int], *, since: datetime) -> dict[int, dict]:
+    """Each merchant's figures over the complaints filed since ``since``, counted as on the
+    merchant's own dashboard (``merchants.selectors.merchant_dashboard``): complaints;
+    acknowledged on time, of those acknowledged or overdue; settled in negotiation, of those
+    settled in negotiation or past the settlement deadline; settled at all (negotiated or
+    mediated), of all; the average rating (1–5). One grouped query for all the merchants."""
+    negotiated = Agreement.objects.filter(case=OuterRef("pk"), kind=Agreement.Kind.NEGOTIATED)
+    agreed = Agreement.objects.filter(case=OuterRef("pk"))
+    rows = (
+        Case.objects.filter(merchant_id__in=merchant_ids, filed_at__gte=since)
+        .order_by()
+        .values("merchant_id")
+        .annotate(
+            complaints=Count("pk"),
+            acknowledged_late=Count("pk", filter=Q(acknowledge_late=True)),
+            acknowledged_on_time=Count(
+                "pk", filter=Q(acknowledged_at__isnull=False, acknowledge_late=False)
+            ),
+            settled_in_negotiation=Count("pk", filter=Exists(negotiated)),
+            settle_late=Count("pk", filter=Q(settle_late=True)),
+            agreed=Count("pk", filter=Exists(agreed)),
+            rated=Count("rating"),
+            rating=Avg("rating"),
+        )
+    )
+    figures = {
+        pk: {
+            "complaints": 0,
+            "acknowledged_on_time_rate": None,
+            "settled_on_time_rate": None,
+            "settlement_rate": None,
+            "rating": None,
+            "rated": 0,
+        }
+        for pk in merchant_ids
+    }
+    for row in rows:
+        on_time, late = row["acknowledged_on_time"], row["acknowledged_late"]
+        settled, settle_late = row["settled_in_negotiation"], row["settle_late"]
+        figures[row["merchant_id"]] = {
+            "complaints": row["complaints"],
+            "acknowledged_on_time_rate": _share(on_time, on_time + late),
+            "settled_on_time_rate": _share(settled, settled + settle_late),
+            "settlement_rate": _share(row["agreed"], row["complaints"]),
+            "rating": row["rating"],
+            "rated": row["rated"],
+        }
+    return figures
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def callback_page(membership: RegulatorMembership, *, state: str, cursor: str | None) -> KeysetPage:
+    """One page of the callback list, the latest closed first: the office's own samples for an
+    officer, the subtree's for a supervisor. ``state`` "pending" keeps the cases nobody has
+    called back yet, "done" those called back; each row carries its latest call's result."""
+    office = membership.office
+    if membership.role == RegulatorMembership.Role.SUPERVISOR:
+        ids = office_subtree_ids(office)
+    else:
+        ids = [office.pk]
+    visits = CallbackVisit.objects.filter(case_id=OuterRef("case_id")).order_by(
+        "-created_at", "-pk"
+    )
+    samples = (
+        CallbackSample.objects.filter(office_id__in=ids)
+        .select_related("case", "case__merchant", "case__consumer", "office")
+        .annotate(
+            called_at=Subquery(visits.values("created_at")[:1]),
+            satisfaction=Subquery(visits.values("satisfaction")[:1]),
+            outcome_real=Subquery(visits.values("outcome_real")[:1]),
+        )
+    )
+    if state == "pending":
+        samples = samples.filter(~Exists(visits))
+    elif state == "done":
+        samples = samples.filter(Exists(visits))
+    return keyset_page(
+        samples, field="closed_at", descending=True, cursor=cursor, size=LIST_PAGE_SIZE
+    )
+
+
+def steering_page(office: Office, *, now: datetime, cursor: str | None) -> KeysetPage:
+    """One page of the businesses in the office's regions that are not onboarded and drew
+    complaints in the twelve months to today, the most complained about first, each with its
+    count (``complaints``) and when it was last invited (``invited_at``), aggregated in SQL."""
+    last_invitation = BusinessInvitation.objects.filter(merchant=OuterRef("pk")).order_by(
+        "-sent_at"
+    )
+    merchants = (
+        office_merchants(office)
+        .filter(
+            odr_status=Merchant.OdrStatus.NOT_ONBOARDED,
+            cases__filed_at__gte=twelve_months_start(now),
+        )
+        .annotate(
+            complaints=Count("cases"),
+            invited_at=Subquery(last_invitation.values("sent_at")[:1]),
+        )
+    )
+    return keyset_page(
+        merchants,
+        field="complaints",
+        descending=True,
+        cursor=cursor,
+        size=LIST_PAGE_SIZE,
+        nulls=False,
+    )
+
+
+def steering_merchant_get(office: Office, pk: int) -> Merchant:
+    """Return a business of the office's regions that is not onboarded, or 404."""
+    return get_object_or_404(
+        office_merchants(office).filter(odr_status=Merchant.OdrStatus.NOT_ONBOARDED), pk=pk
+    )
+
+
+def invitation_page(office: Office, *, cursor: str | None) -> KeysetPage:
+    """One page of the invitations to onboard sent by the office and the offices below it,
+    newest first, each with when the business applied after it (``applied_at``), if it did."""
+    applied = MerchantEvent.objects.filter(
+        merchant=OuterRef("merchant_id"),
+        action=MerchantEvent.Action.APPLIED,
+        created_at__gte=OuterRef("sent_at"),
+    ).order_by("created_at")
+    invitations = (
+        BusinessInvitation.objects.filter(office_id__in=office_subtree_ids(office))
+        .select_related("merchant", "sent_by", "office")
+        .annotate(applied_at=Subquery(applied.values("created_at")[:1]))
+    )
+    return keyset_page(
+        invitations, field="sent_at", descending=True, cursor=cursor, size=LIST_PAGE_SIZE
+    )
+
+
+def invitation_get_for_office(office: Office, pk: int) -> BusinessInvitation:
+    """Return an invitation sent by the office or an office below it, or 404."""
+    invitations = BusinessInvitation.objects.select_related("merchant", "office", "sent_by")
+    return get_object_or_404(
+        invitations, pk=pk, office__in=Office.objects.subtree_of(office).values("pk")
+    )
+
+
+def abnormal_thresholds() -> dict[str, int]:
+    return {
+        "complaints": settings.ODR_ABNORMAL_COMPLAINTS,
+        "merchants": settings.ODR_ABNORMAL_MERCHANTS,
+    }
+
+
+def abnormal_complainant_page(office: Office, *, now: datetime, cursor: str | None) -> KeysetPage:
+    """One page of the complainants the subtree's cases of the last twelve months single out
+    (product §6): at least ``ODR_ABNORMAL_COMPLAINTS`` complaints, or complaints against at
+    least ``ODR_ABNORMAL_MERCHANTS`` merchants, or a complaint a merchant flagged as suspected
+    profit-seeking; the most complaints first, each with its counts. One grouped query."""
+    limits = abnormal_thresholds()
+    consumers = (
+        User.objects.filter(
+            cases_filed__office_id__in=office_subtree_ids(office),
+            cases_filed__filed_at__gte=twelve_months_start(now),
+        )
+        .annotate(
+            complaints=Count("cases_filed"),
+            merchants=Count("cases_filed__merchant", distinct=True),
+            flagged=Count("cases_filed__complainant_flag"),
+        )
+        .filter(
+            Q(complaints__gte=limits["complaints"])
+            | Q(merchants__gte=limits["merchants"])
+            | Q(flagged__gt=0)
+        )
+    )
+    return keyset_page(
+        consumers,
+        field="complaints",
+        descending=True,
+        cursor=cursor,
+        size=LIST_PAGE_SIZE,
+        nulls=False,
+    )
+
+
+def complainant_reviews(office: Office, consumer_ids: list[int]) -> dict[int, list]:
+    """The decisions on these complainants by the offices of ``office``'s jurisdiction chain
+    (above it and below it), newest first, per complainant (one query)."""
+    chain = Q(office_id__in=office.ancestor_ids) | Q(office__path__startswith=office.path)
+    reviews = (
+        ComplainantReview.objects.filter(chain, consumer_id__in=consumer_ids)
+        .select_related("reviewer", "office")
+        .order_by("-created_at", "-pk")
+    )
+    by_consumer: dict[int, list] = {pk: [] for pk in consumer_ids}
+    for review in reviews:
+        by_consumer[review.consumer_id].append(review)
+    return by_consumer
+
+
+def complainant_get_for_office(office: Office, pk: int) -> User:
+    """Return the consumer ``pk`` when a case of the office's subtree is theirs, else 404."""
+    subtree = Office.objects.subtree_of(office).values("pk")
+    cases = Case.objects.filter(consumer_id=OuterRef("pk"), office_id__in=subtree)
+    return get_object_or_404(User.objects.filter(Exists(cases)), pk=pk)
+
+
+def complainant_summary(
+    office: Office, consumer: User, *, now: datetime, subtree_ids: list[int] | None = None
+) -> dict:
+    """The complainant's counts over the subtree's cases of the last twelve months (one query)."""
+    return (
+        office_cases(office, subtree_ids=subtree_ids)
+        .filter(consumer=consumer, filed_at__gte=twelve_months_start(now))
+        .aggregate(
+            complaints=Count("pk"),
+            merchants=Count("merchant", distinct=True),
+            flagged=Count("complainant_flag"),
+        )
+    )
+
+
+def complainant_case_page(
+    office: Office,
+    consumer: User,
+    *,
+    now: datetime,
+    cursor: str | None,
+    subtree_ids: list[int] | None = None,
+) -> KeysetPage:
+    """The evidence: one page of the complainant's cases in the subtree over the last twelve
+    months, newest first, with the merchant and any merchant's flag."""
+    cases = (
+        office_cases(office, subtree_ids=subtree_ids)
+        .filter(consumer=consumer, filed_at__gte=twelve_months_start(now))
+        .select_related("merchant", "office", "complainant_flag", "complainant_flag__flagged_by")
+    )
+    return keyset_page(cases, field="filed_at", descending=True, cursor=cursor, size=LIST_PAGE_SIZE)

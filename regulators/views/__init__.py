@@ -4,3 +4,22 @@ them from here."""
 from .workbench import home, merchant_results, queue, referrals, register
 
 __all__ = ["home", "merchant_results", "queue", "referrals", "register"]
+
+from .abnormal import complainant, complainants, complaint_flag
+from .callbacks import callbacks
+from .steering import business_invite_page, businesses, invitation_letter, invitations
+from .supervision import merchant_act, merchant_detail, merchants
+
+__all__ += [
+    "business_invite_page",
+    "businesses",
+    "callbacks",
+    "complainant",
+    "complainants",
+    "complaint_flag",
+    "invitation_letter",
+    "invitations",
+    "merchant_act",
+    "merchant_detail",
+    "merchants",
+]
