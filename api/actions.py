@@ -201,7 +201,7 @@ def _view(action: Action) -> type[APIView]:
             request=request_serializer(action),
             responses={
                 200: ActionResultSerializer,
-                **error_responses(400, 401, 403, 404, 409, 429),
+                **error_responses(400, 401, 403, 404, 409, *((415,) if files else ()), 429),
             },
             tags=["actions"],
         )

@@ -228,9 +228,10 @@ class ThreadSerializer(serializers.Serializer):
 # --- What the views show -----------------------------------------------------------------------
 
 
-def available_actions(request: Request, case: Case, party: Party) -> list[str]:
-    """What the caller may do next, in the engine's order of actions."""
-    allowed = case_available_actions(case, request.user, party=party, now=timezone.now())
+def available_actions(request: Request, case: Case, party: Party, **known) -> list[str]:
+    """What the caller may do next, in the engine's order of actions (``known``: the open offer
+    or referral when already read)."""
+    allowed = case_available_actions(case, request.user, party=party, now=timezone.now(), **known)
     return [action.value for action in Action if action in allowed]
 
 
@@ -285,7 +286,7 @@ def case_detail(request: Request, case: Case, party: Party) -> dict:
     return {
         **{field: getattr(case, field) for field in CASE_FIELDS},
         "party": party,
-        "available_actions": available_actions(request, case, party),
+        "available_actions": available_actions(request, case, party, offer=offer),
         "deadlines": case_deadlines(case, now, load_calendar()),
         "open_offer": _with_waiting(offer),
         "agreement": agreement,

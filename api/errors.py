@@ -121,6 +121,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such object, or none of yours: the two are answered alike (`not_found`).",
     409: "Not possible in the case's current state (`action_not_available`, `no_open_offer`, "
     "`ticket_taken`).",
+    415: "The body is not of a type this operation takes (files go as multipart/form-data).",
     429: "Too many requests (`throttled`); `Retry-After` says how many seconds to wait.",
 }
 

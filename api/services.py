@@ -160,6 +160,11 @@ def api_token_revoke(*, token: ApiToken, actor, now: datetime | None = None) -> 
     return token
 
 
+def api_tokens_revoke_by_admin(tokens, *, actor, now: datetime) -> int:
+    """A platform admin stops ``tokens`` (a queryset) at once; return how many were live."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=actor)
+
+
 def api_token_find(text: str) -> ApiToken | None:
     """The token whose text this is, live or not, with the user it acts as."""
     if not text.startswith(TOKEN_PREFIX) or len(text) > 100:

@@ -26,3 +26,8 @@ urlpatterns += [
     ),
     path("join/<str:token>/", views.join, name="join"),
 ]
+# API tokens for the merchant's integrations (docs/api.md).
+urlpatterns += [
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -26,3 +26,7 @@ __all__ += [
     "staff_role",
     "status",
 ]
+
+from .tokens import token_revoke, tokens
+
+__all__ += ["token_revoke", "tokens"]
