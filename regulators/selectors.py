@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -239,21 +240,26 @@ def callback_page(membership: RegulatorMembership, *, state: str, cursor: str | 
     )
 
 
+def _count(cases: QuerySet[Case], group: str, counted: Count) -> Subquery:
+    """``counted`` over ``cases`` (filtered on an ``OuterRef``) as a subquery: the lists below
+    order and page by such counts with ``keyset_page``, which compares rows in WHERE (a grouped
+    outer query would need HAVING)."""
+    return Coalesce(Subquery(cases.order_by().values(group).annotate(n=counted).values("n")[:1]), 0)
+
+
 def steering_page(office: Office, *, now: datetime, cursor: str | None) -> KeysetPage:
     """One page of the businesses in the office's regions that are not onboarded and drew
     complaints in the twelve months to today, the most complained about first, each with its
-    count (``complaints``) and when it was last invited (``invited_at``), aggregated in SQL."""
+    count (``complaints``) and when it was last invited (``invited_at``), counted in SQL."""
+    recent = Case.objects.filter(merchant_id=OuterRef("pk"), filed_at__gte=twelve_months_start(now))
     last_invitation = BusinessInvitation.objects.filter(merchant=OuterRef("pk")).order_by(
         "-sent_at"
     )
     merchants = (
         office_merchants(office)
-        .filter(
-            odr_status=Merchant.OdrStatus.NOT_ONBOARDED,
-            cases__filed_at__gte=twelve_months_start(now),
-        )
+        .filter(Exists(recent), odr_status=Merchant.OdrStatus.NOT_ONBOARDED)
         .annotate(
-            complaints=Count("cases"),
+            complaints=_count(recent, "merchant_id", Count("pk")),
             invited_at=Subquery(last_invitation.values("sent_at")[:1]),
         )
     )
@@ -311,23 +317,29 @@ def abnormal_complainant_page(office: Office, *, now: datetime, cursor: str | No
     """One page of the complainants the subtree's cases of the last twelve months single out
     (product §6): at least ``ODR_ABNORMAL_COMPLAINTS`` complaints, or complaints against at
     least ``ODR_ABNORMAL_MERCHANTS`` merchants, or a complaint a merchant flagged as suspected
-    profit-seeking; the most complaints first, each with its counts. One grouped query."""
+    profit-seeking; the most complaints first, each with its counts.
+
+    One query: the grouped count over the subtree's cases finds the complainants, and the counts
+    shown are computed again for the page's rows only."""
     limits = abnormal_thresholds()
-    consumers = (
-        User.objects.filter(
-            cases_filed__office_id__in=office_subtree_ids(office),
-            cases_filed__filed_at__gte=twelve_months_start(now),
-        )
+    ids, since = office_subtree_ids(office), twelve_months_start(now)
+    singled_out = (
+        Case.objects.filter(office_id__in=ids, filed_at__gte=since)
+        .order_by()
+        .values("consumer_id")
         .annotate(
-            complaints=Count("cases_filed"),
-            merchants=Count("cases_filed__merchant", distinct=True),
-            flagged=Count("cases_filed__complainant_flag"),
+            n=Count("pk"),
+            m=Count("merchant_id", distinct=True),
+            flags=Count("complainant_flag"),
         )
-        .filter(
-            Q(complaints__gte=limits["complaints"])
-            | Q(merchants__gte=limits["merchants"])
-            | Q(flagged__gt=0)
-        )
+        .filter(Q(n__gte=limits["complaints"]) | Q(m__gte=limits["merchants"]) | Q(flags__gt=0))
+        .values("consumer_id")
+    )
+    theirs = Case.objects.filter(consumer_id=OuterRef("pk"), office_id__in=ids, filed_at__gte=since)
+    consumers = User.objects.filter(pk__in=singled_out).annotate(
+        complaints=_count(theirs, "consumer_id", Count("pk")),
+        merchants=_count(theirs, "consumer_id", Count("merchant_id", distinct=True)),
+        flagged=_count(theirs, "consumer_id", Count("complainant_flag")),
     )
     return keyset_page(
         consumers,
