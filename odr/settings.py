@@ -143,6 +143,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.recompute_provisional_deadlines",
         "schedule": 6 * 60 * 60.0,
     },
+    # The regulator dashboards' rollup (regulators/stats.py): recent weeks often, the year nightly.
+    "refresh-recent-office-stats": {
+        "task": "regulators.tasks.refresh_recent_office_stats",
+        "schedule": env.float("ODR_STATS_REFRESH_SECONDS", default=300.0),
+    },
+    "refresh-office-stats": {
+        "task": "regulators.tasks.refresh_office_stats",
+        "schedule": 24 * 60 * 60.0,
+    },
     # The callback list (回访): each night, a share of the cases closed the days before.
     "sample-callbacks": {
         "task": "regulators.tasks.sample_callbacks",

@@ -7,10 +7,22 @@ queries filter ``office_id = ANY(…)``: a county's queue is then a scan of its 
 index, and a province's or the nation's walks the queue's partial index in deadline order.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -27,8 +39,10 @@ from .models import (
     CallbackSample,
     ComplainantReview,
     Office,
+    OfficeWeekStats,
     RegulatorMembership,
 )
+from .stats import COUNTED as STATS_FIELDS
 
 QUEUE_PAGE_SIZE = 25
 # Each queue: the cases' status and the deadline that orders it (most urgent first).
@@ -404,3 +418,97 @@ def complainant_case_page(
         .select_related("merchant", "office", "complainant_flag", "complainant_flag__flagged_by")
     )
     return keyset_page(cases, field="filed_at", descending=True, cursor=cursor, size=LIST_PAGE_SIZE)
+
+
+# --- The dashboard (from the weekly rollup, never the case table) ------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _with_rates(sums: dict) -> dict:
+    """The rates a dashboard shows, from summed counts."""
+    return {
+        **sums,
+        "settled_directly_rate": _rate(sums["settled_directly"], sums["to_merchant"]),
+        "acknowledged_on_time_rate": _rate(
+            sums["acknowledged_on_time"], sums["acknowledged_on_time"] + sums["acknowledged_late"]
+        ),
+        "settled_on_time_rate": _rate(
+            sums["settled_directly"], sums["settled_directly"] + sums["settle_late"]
+        ),
+        "intake_on_time_rate": _rate(
+            sums["intake_on_time"], sums["intake_on_time"] + sums["intake_late"]
+        ),
+        "acceptance_rate": _rate(sums["accepted"], sums["accepted"] + sums["not_accepted"]),
+        "mediation_rate": _rate(sums["mediated"], sums["accepted"]),
+    }
+
+
+def _sums() -> dict:
+    zero = {"recovered": Value(Decimal("0"), output_field=DecimalField())}
+    return {name: Coalesce(Sum(name), zero.get(name, 0)) for name in STATS_FIELDS}
+
+
+def office_dashboard(
+    office: Office, first_week: date, last_week: date, *, now: datetime, top: int = 20
+) -> dict:
+    """The office's figures for complaints filed in the weeks ``first_week``–``last_week``
+    (Mondays), added up from the rollup over the subtree: totals, each child office (and the
+    office's own cases), industries and merchants (the ``top`` by volume), and each week; plus
+    the live backlog and open referrals. Seven queries whatever the number of cases."""
+    subtree = list(Office.objects.subtree_of(office).values_list("pk", "path", "parent_id"))
+    ids = [pk for pk, _path, _parent in subtree]
+    stats = OfficeWeekStats.objects.filter(
+        office_id__in=ids, week__gte=first_week, week__lte=last_week
+    ).order_by()
+    totals = _with_rates(stats.aggregate(**_sums()))
+    per_office = {row["office_id"]: row for row in stats.values("office_id").annotate(**_sums())}
+    # Fold each office of the subtree into the child of ``office`` it lies under (a loop over
+    # offices, a few hundred at most, not over cases).
+    children = {pk: path for pk, path, parent in subtree if parent == office.pk}
+    folded: dict[int, dict] = {office.pk: dict.fromkeys(STATS_FIELDS, 0)}
+    folded.update({pk: dict.fromkeys(STATS_FIELDS, 0) for pk in children})
+    for pk, path, _parent in subtree:
+        row = per_office.get(pk)
+        if row is None:
+            continue
+        into = next((c for c, c_path in children.items() if path.startswith(c_path)), office.pk)
+        for name in STATS_FIELDS:
+            folded[into][name] += row[name]
+    names = dict(Office.objects.filter(pk__in=folded).values_list("pk", "name"))
+    by_office = [
+        {"office_id": pk, "name": names.get(pk, ""), "own": pk == office.pk, **_with_rates(sums)}
+        for pk, sums in folded.items()
+        if sums["filed"] or pk != office.pk
+    ]
+    by_industry = [
+        _with_rates(row)
+        for row in stats.values("merchant__industry").annotate(**_sums()).order_by("-filed")[:top]
+    ]
+    by_merchant = [
+        _with_rates(row)
+        for row in stats.values("merchant_id", "merchant__name", "merchant__odr_status")
+        .annotate(**_sums())
+        .order_by("-filed", "merchant_id")[:top]
+    ]
+    weekly = [_with_rates(row) for row in stats.values("week").annotate(**_sums()).order_by("week")]
+    backlog = office_queue_counts(office, now=now, subtree_ids=ids)
+    return {
+        "first_week": first_week,
+        "last_week": last_week,
+        "totals": totals,
+        "by_office": by_office,
+        "by_industry": by_industry,
+        "by_merchant": by_merchant,
+        "weekly": weekly,
+        "backlog": {
+            "intake": sum(b["intake"] for b in backlog),
+            "overdue": sum(b["overdue"] for b in backlog),
+            "mediation": sum(b["mediation"] for b in backlog),
+        },
+        "referrals": Referral.objects.filter(
+            status=Referral.Status.REFERRED, office_id__in=ids
+        ).count(),
+    }

@@ -9,6 +9,8 @@ urlpatterns = [
     path("referrals/", views.referrals, name="referrals"),
     path("register/", views.register, name="register"),
     path("register/businesses/", views.merchant_results, name="merchant_results"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("export/<str:table>.<str:fmt>", views.export, name="export"),
 ]
 # Supervision of merchants, callbacks, steering businesses into ODR, abnormal complainants.
 urlpatterns += [

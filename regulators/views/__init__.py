@@ -1,9 +1,10 @@
 """The regulator portal's pages (product §2), one module per area; ``regulators.urls`` imports
 them from here."""
 
+from .dashboard import dashboard, export
 from .workbench import home, merchant_results, queue, referrals, register
 
-__all__ = ["home", "merchant_results", "queue", "referrals", "register"]
+__all__ = ["dashboard", "export", "home", "merchant_results", "queue", "referrals", "register"]
 
 from .abnormal import complainant, complainants, complaint_flag
 from .callbacks import callbacks

@@ -26,6 +26,7 @@ from core.credit_code import check_character
 from merchants.models import ODR_TRANSITIONS, Merchant, MerchantEvent, MerchantMembership
 from merchants.services import merchant_event_record
 from regulators.models import Office, RegulatorMembership
+from regulators.stats import office_stats_refresh
 
 PASSWORD = "demo-password-2026"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
@@ -167,6 +168,7 @@ class Command(BaseCommand):
             consumers = self._consumers()
             self._admin()
         created = self._cases(offices, merchants, staff, consumers)
+        office_stats_refresh()  # the regulator dashboards read this rollup
         self.stdout.write(
             f"Demo data ready: {Office.objects.count()} offices, {Merchant.objects.count()} "
             f"merchants, {User.objects.count()} users, {Case.objects.count()} cases "

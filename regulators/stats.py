@@ -1,0 +1,134 @@
+"""The weekly rollup of complaint figures per office and merchant (``OfficeWeekStats``), which
+the regulator dashboards add up instead of reading the case table.
+
+``office_stats_refresh`` recomputes the weeks from ``since`` on in one aggregate query over the
+cases filed in them (grouped by office, merchant and filing week) and writes the rows with an
+upsert; weeks before ``since`` keep their rows. The Celery beat task runs it every few minutes for
+the recent weeks and nightly for the whole year, so a dashboard is at most minutes behind.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from cases.deadlines import SHANGHAI, local_date
+from cases.models import Agreement, Case, CaseEvent, Remedy, Status
+
+from .models import OfficeWeekStats
+
+E = CaseEvent.Type
+# The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
+YEAR_OF_WEEKS = 54
+RECENT_WEEKS = 6
+COUNTED = [
+    "filed",
+    "to_merchant",
+    "settled_directly",
+    "escalated",
+    "accepted",
+    "not_accepted",
+    "mediated",
+    "acknowledged_on_time",
+    "acknowledged_late",
+    "settle_late",
+    "intake_on_time",
+    "intake_late",
+    "recovered",
+]
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _event(*types: str) -> Exists:
+    return Exists(CaseEvent.objects.filter(case=OuterRef("pk"), type__in=types))
+
+
+def _recovered() -> Subquery:
+    """Refunds and compensation under the case's agreements whose fulfilment was confirmed."""
+    paid = (
+        Agreement.objects.filter(
+            case=OuterRef("pk"),
+            remedy__in=[Remedy.REFUND, Remedy.COMPENSATION],
+        )
+        .filter(Q(confirmed_at__isnull=False) | Q(confirmation_presumed=True))
+        .order_by()
+        .values("case")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Subquery(paid, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def office_stats_refresh(since: date | None = None, *, now: datetime | None = None) -> int:
+    """Recompute the rollup from the week of ``since`` (default: a year ago); return the rows."""
+    now = now or timezone.now()
+    first_week = monday(since or local_date(now) - timedelta(weeks=YEAR_OF_WEEKS))
+    start = datetime.combine(first_week, datetime.min.time(), tzinfo=SHANGHAI)
+    decided = _event(E.ACCEPTED, E.NOT_ACCEPTED)
+    cases = (
+        Case.objects.filter(filed_at__gte=start)
+        .annotate(
+            settled_in_negotiation=Exists(
+                Agreement.objects.filter(case=OuterRef("pk"), kind=Agreement.Kind.NEGOTIATED)
+            ),
+            reached_regulator=Exists(
+                CaseEvent.objects.filter(case=OuterRef("pk"), data__to=Status.REGULATOR_INTAKE)
+            ),
+            was_accepted=_event(E.ACCEPTED),
+            was_refused=_event(E.NOT_ACCEPTED),
+            was_mediated=_event(E.MEDIATION_CONCLUDED),
+            was_decided=decided,
+            paid=Coalesce(_recovered(), Value(0, output_field=DecimalField())),
+            week=TruncWeek("filed_at", tzinfo=SHANGHAI),
+        )
+        .order_by()
+        .values("office_id", "merchant_id", "week")
+        .annotate(
+            filed=Count("pk"),
+            to_merchant=Count(
+                "pk",
+                filter=Q(acknowledged_at__isnull=False)
+                | Q(acknowledge_late=True)
+                | Q(status=Status.SUBMITTED),
+            ),
+            settled_directly=Count("pk", filter=Q(settled_in_negotiation=True)),
+            escalated=Count("pk", filter=Q(reached_regulator=True)),
+            accepted=Count("pk", filter=Q(was_accepted=True)),
+            not_accepted=Count("pk", filter=Q(was_refused=True)),
+            mediated=Count("pk", filter=Q(was_mediated=True)),
+            acknowledged_on_time=Count(
+                "pk", filter=Q(acknowledged_at__isnull=False, acknowledge_late=False)
+            ),
+            acknowledged_late=Count("pk", filter=Q(acknowledge_late=True)),
+            settle_late=Count("pk", filter=Q(settle_late=True)),
+            intake_on_time=Count("pk", filter=Q(was_decided=True, intake_overdue=False)),
+            intake_late=Count("pk", filter=Q(intake_overdue=True)),
+            recovered=Sum("paid"),
+        )
+    )
+    rows = [
+        OfficeWeekStats(
+            office_id=row["office_id"],
+            merchant_id=row["merchant_id"],
+            week=local_date(row["week"]) if isinstance(row["week"], datetime) else row["week"],
+            refreshed_at=now,
+            **{name: row[name] or 0 for name in COUNTED},
+        )
+        for row in cases
+    ]
+    with transaction.atomic():
+        # Rows of refreshed weeks that no longer have cases (a case transferred elsewhere).
+        OfficeWeekStats.objects.filter(week__gte=first_week).exclude(refreshed_at=now).delete()
+        OfficeWeekStats.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["office", "week", "merchant"],
+            update_fields=[*COUNTED, "refreshed_at"],
+        )
+    return len(rows)

@@ -1,0 +1,139 @@
+"""The office dashboard (product §2) from the weekly rollup, checked against cases counted by
+hand; exports as CSV and XLSX, escaped against formula injection and audited."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from cases import services
+from core.models import AuditEntry
+from regulators.selectors import office_dashboard
+from regulators.stats import office_stats_refresh
+from tests import factories as f
+from tests.cases.helpers import offer
+from tests.conftest import at, sign_in
+
+URL = reverse("regulators:dashboard")
+NOW = at(2026, 3, 4, 10)
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def history(file_case, mallory, alice, olivia, yves, offices):
+    """Four complaints in the Taiyuan subtree, filed Mon 2026-02-23."""
+    filed = at(2026, 2, 23, 10)
+    # A (Xiaodian): an ODR merchant settles by negotiation; refund of 120 confirmed.
+    a = file_case(now=filed)
+    services.case_acknowledge(case=a, actor=mallory, now=at(2026, 2, 23, 11))
+    offer(a, mallory, at(2026, 2, 24, 9), amount="120.00")
+    services.offer_accept(case=a, actor=alice, now=at(2026, 2, 24, 10))
+    services.agreement_mark_fulfilled(case=a, actor=mallory, now=at(2026, 2, 25, 9))
+    services.agreement_confirm(case=a, actor=alice, now=at(2026, 2, 25, 10))
+    # B (Xiaodian): not onboarded; accepted and mediated to an agreement of 80, not confirmed.
+    stall = f.MerchantFactory(name='=HYPERLINK("http://x")', odr_status="not_onboarded")
+    b = file_case(merchant=stall, now=filed)
+    services.case_accept(case=b, actor=olivia, now=at(2026, 2, 24, 9))
+    services.mediation_conclude(
+        case=b,
+        actor=olivia,
+        remedy="compensation",
+        amount="80.00",
+        fulfil_by=date(2026, 3, 20),
+        text="赔偿80元",
+        now=at(2026, 2, 26, 9),
+    )
+    # C (Xiaodian): not onboarded; not accepted.
+    c = file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"), now=filed)
+    services.case_reject_intake(
+        case=c, actor=olivia, reason_code="other", reason_text="重复投诉", now=at(2026, 2, 24, 9)
+    )
+    # D (Yingze): not onboarded; still awaiting acceptance.
+    yingze = f.MerchantFactory(odr_status="not_onboarded", region_code="140106", industry="餐饮")
+    file_case(merchant=yingze, now=filed)
+    office_stats_refresh(now=NOW)
+    return offices
+
+
+def test_a_county_office_counts_its_own_cases(history, olivia):
+    figures = office_dashboard(history["140105"], date(2026, 2, 23), date(2026, 3, 2), now=NOW)
+    t = figures["totals"]
+    assert (t["filed"], t["to_merchant"], t["settled_directly"]) == (3, 1, 1)
+    assert (t["escalated"], t["accepted"], t["not_accepted"], t["mediated"]) == (2, 1, 1, 1)
+    assert str(t["recovered"]) == "120.00"  # B's 80 is not confirmed yet
+    assert t["acceptance_rate"] == 0.5 and t["intake_on_time_rate"] == 1.0
+    assert figures["backlog"] == {"intake": 0, "overdue": 0, "mediation": 0}
+
+
+def test_the_city_adds_up_its_districts(history):
+    figures = office_dashboard(history["140100"], date(2026, 2, 23), date(2026, 3, 2), now=NOW)
+    assert figures["totals"]["filed"] == 4 and figures["totals"]["escalated"] == 3
+    by_office = {row["name"]: row["filed"] for row in figures["by_office"]}
+    assert by_office == {history["140105"].name: 3, history["140106"].name: 1}
+    assert figures["backlog"]["intake"] == 1
+    assert [w["filed"] for w in figures["weekly"]] == [4]
+    assert {row["merchant__industry"] for row in figures["by_industry"]} >= {"餐饮"}
+
+
+@pytest.mark.parametrize("extra", [0, 20])
+def test_the_dashboard_runs_a_fixed_number_of_queries(
+    client, history, sam, file_case, extra, django_assert_num_queries
+):
+    for _ in range(extra):
+        file_case(merchant=f.MerchantFactory(), now=at(2026, 3, 2, 10))
+    office_stats_refresh(now=NOW)
+    sign_in(client, sam)
+    # Session, user, role row, second factor, office; the figures (10).
+    with django_assert_num_queries(15):
+        response = client.get(URL)
+    assert response.context["figures"]["totals"]["filed"] == 4 + extra
+
+
+def test_a_table_exports_as_xlsx_and_csv_escaped_and_audited(client, history, olivia):
+    sign_in(client, olivia)
+    query = "?start=2026-02-23&end=2026-03-02"
+    xlsx = client.get(reverse("regulators:export", args=["merchants", "xlsx"]) + query)
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "经营者" or rows[0][0] == "Merchant"
+    names = [r[0] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://x")' in names  # never a formula
+    assert sum(r[1] for r in rows[1:]) == 3
+    response = client.get(reverse("regulators:export", args=["offices", "csv"]) + query)
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert list(csv.reader(io.StringIO(text[1:])))[1][1] == "3"
+    entries = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).order_by("id")
+    assert [(e.target, e.detail["format"], e.detail["rows"]) for e in entries] == [
+        ("merchants", "xlsx", 3),
+        ("offices", "csv", 1),
+    ]
+
+
+def test_a_queue_exports_only_the_offices_own_cases(client, history, yves):
+    sign_in(client, yves)
+    response = client.get(reverse("regulators:export", args=["intake", "csv"]))
+    lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
+    assert len(lines) == 2  # the header and Yingze's one case
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
+    assert entry.detail["personal_data"] is True and entry.detail["rows"] == 1
+
+
+@pytest.mark.parametrize("persona", ["alice", "mallory"])
+def test_other_roles_get_not_found(client, persona, request):
+    sign_in(client, request.getfixturevalue(persona))
+    assert client.get(URL).status_code == 404
+    assert client.get(reverse("regulators:export", args=["intake", "csv"])).status_code == 404
+
+
+def test_an_unknown_export_is_not_found(client, olivia):
+    sign_in(client, olivia)
+    assert client.get(reverse("regulators:export", args=["cases", "csv"])).status_code == 404
+    assert client.get(reverse("regulators:export", args=["offices", "pdf"])).status_code == 404
