@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import merchant_membership, regulator_membership
+from accounts.roles import regulator_membership
 from core.audit import audit_record
 from core.credit_code import normalize_credit_code, validate_credit_code
 from core.errors import ActionNotAllowed, DomainError, InvalidTransition, ValidationFailed
@@ -77,21 +77,12 @@ def merchant_find_or_create_respondent(
 # --- Reply templates ---------------------------------------------------------------------------
 
 
-def _owner_of(actor, merchant: Merchant) -> None:
-    """Only the merchant's owners manage what the whole merchant shares."""
-    membership = merchant_membership(actor)
-    if membership is None or membership.merchant_id != merchant.pk:
-        raise ActionNotAllowed(_("This is not your business."), code="not_your_merchant")
-    if membership.role != MerchantMembership.Role.OWNER:
-        raise ActionNotAllowed(_("Only the owners of the business can do this."), code="owner_only")
-
-
 @transaction.atomic
 def reply_template_save(
     *, merchant: Merchant, actor, title: str, body: str, template: ReplyTemplate | None = None
 ) -> ReplyTemplate:
     """Create a reply template for ``merchant``, or change ``template``; owners only."""
-    _owner_of(actor, merchant)
+    merchant = _lock_as_owner(merchant, actor)
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
         raise ValidationFailed(_("Give the template a title."), code="required", field="title")
@@ -113,8 +104,9 @@ def reply_template_save(
     return template
 
 
+@transaction.atomic
 def reply_template_delete(*, template: ReplyTemplate, actor) -> None:
-    _owner_of(actor, template.merchant)
+    _lock_as_owner(template.merchant, actor)
     template.delete()
 
 
