@@ -1,0 +1,86 @@
+"""Rate limits (DRF throttles on the shared cache), each set low here: writes per person or token,
+requests per token, token guessing per address, hotline transfers per token."""
+
+import pytest
+
+from cases.models import CaseEvent
+
+ME = "/api/v1/me/"
+
+
+@pytest.fixture
+def rates(settings):
+    """Set some of the API's rates for this test."""
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **rates,
+            },
+        }
+
+    return set_rates
+
+
+def test_writes_are_limited_per_person_and_reads_are_not_counted(rates, as_user, alice, file_case):
+    rates(api_write="3/m")
+    case = file_case()
+    client = as_user(alice)
+    url = f"/api/v1/cases/{case.number}/actions/post_message/"
+    for n in range(3):
+        assert client.post(url, {"body": f"第{n}条"}, format="json").status_code == 200
+    for _ in range(5):
+        assert client.get(f"/api/v1/cases/{case.number}/").status_code == 200
+    refused = client.post(url, {"body": "再一条"}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert CaseEvent.objects.filter(type=CaseEvent.Type.MESSAGE_POSTED).count() == 3
+
+
+def test_each_token_has_its_own_allowance(rates, bearer, acme_token, acme_read_token):
+    rates(api_token="4/h")
+    first, second = bearer(acme_token[1]), bearer(acme_read_token[1])
+    assert [first.get(ME).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+    assert second.get(ME).status_code == 200
+
+
+def test_guessing_tokens_stops_an_address_before_any_look_up(
+    rates, bearer, acme_token, django_assert_num_queries
+):
+    rates(api_auth_failed="3/h")
+    for n in range(3):
+        assert bearer(f"odr_guess{n}").get(ME).status_code == 401
+    with django_assert_num_queries(0):
+        refused = bearer("odr_guess4").get(ME)
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    # The address is stopped for tokens whatever they are; a session still works.
+    assert bearer(acme_token[1]).get(ME).status_code == 429
+
+
+def test_a_revoked_or_expired_token_is_not_counted_as_a_guess(rates, bearer, acme_token):
+    rates(api_auth_failed="2/h")
+    token, text = acme_token
+    token.revoked_at = token.created_at
+    token.save()
+    for _ in range(4):
+        assert bearer(text).get(ME).json()["code"] == "token_invalid"
+
+
+def test_hotline_transfers_are_limited_per_token(rates, hotline_token, bearer, offices):
+    rates(api_hotline="1/h")
+    client = bearer(hotline_token[1])
+    body = {
+        "ticket": "T-1",
+        "consumer_phone": "13812341234",
+        "merchant_name": "某店",
+        "merchant_region_code": "140105",
+        "subject": "问题",
+        "facts": "经过",
+        "claim": "诉求",
+    }
+    assert client.post("/api/v1/hotline/complaints/", body, format="json").status_code == 201
+    again = client.post("/api/v1/hotline/complaints/", body | {"ticket": "T-2"}, format="json")
+    assert again.status_code == 429
