@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.forms import DateInput
 from regulators.models import Office
 
 from . import services
@@ -121,9 +122,7 @@ class _TermsForm(ActionForm):
         initial="0.00",
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    fulfil_by = forms.DateField(
-        label=_("To be fulfilled by"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    fulfil_by = forms.DateField(label=_("To be fulfilled by"), widget=DateInput())
     text = forms.CharField(label=_("Terms"), max_length=5000, widget=forms.Textarea(attrs=TEXT))
 
     def clean(self):

@@ -9,7 +9,7 @@ from cases.models import Remedy
 from cases.services import COMPLAINT_TEXT_LIMITS, purchase_date_check
 from core.credit_code import normalize_credit_code, validate_credit_code
 from core.errors import DomainError
-from core.forms import RegionField
+from core.forms import DateInput, RegionField
 from merchants.models import Merchant
 from merchants.selectors import SEARCH_MAX_CHARS
 
@@ -166,9 +166,7 @@ class ComplaintDetailsForm(forms.Form):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    purchase_date = forms.DateField(
-        label=_("Purchase date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    purchase_date = forms.DateField(label=_("Purchase date"), required=False, widget=DateInput())
     order_reference = forms.CharField(
         label=_("Order number or receipt number"), max_length=100, required=False
     )

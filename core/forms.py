@@ -91,3 +91,13 @@ class RegionField(forms.CharField):
         super().validate(value)
         if value and region_children(value):
             raise ValidationError(self.error_messages["incomplete"], code="incomplete")
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. Its value is always an ISO date (2026-03-04), whatever the
+    page's language, or the picker shows nothing."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.deadlines import local_date
 from core.decorators import role_required
+from core.forms import DateInput
 
 from ..selectors import merchant_dashboard
 
@@ -19,8 +20,8 @@ DEFAULT_PERIOD_DAYS = 365
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=DateInput())
+    end = forms.DateField(label=_("To"), widget=DateInput())
 
     def clean(self):
         cleaned = super().clean()

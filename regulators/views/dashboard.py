@@ -14,6 +14,7 @@ from cases.models import Referral
 from core.audit import audit_record
 from core.decorators import role_required
 from core.exports import FORMATS, export_response
+from core.forms import DateInput
 from core.models import AuditEntry
 
 from ..selectors import QUEUES, office_cases, office_dashboard, office_subtree_ids
@@ -24,10 +25,8 @@ MAX_WEEKS = 3 * 53
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
 
     def clean(self):
         cleaned = super().clean()
