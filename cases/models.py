@@ -851,18 +851,59 @@ class CallbackVisit(models.Model):
 
 
 class Notification(models.Model):
-    """One email about one event to one person: the outbox that makes each go out once."""
+    """What one person is told, in the portal and by email: a row of the outbox (product §5).
 
-    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="+")
+    Written in the transaction that records the event (``cases.notifications.outbox_write``), so
+    a committed event always has its notifications; the relay sends the pending emails
+    (``email`` = pending) and marks each sent once. A person without an email address is told in
+    the portal only.
+    """
+
+    class Kind(models.TextChoices):
+        CASE_EVENT = "case_event", _("case event")
+        WEBHOOK_DISABLED = "webhook_disabled", _("webhook disabled")
+
+    class Email(models.TextChoices):
+        NONE = "none", _("not emailed")
+        PENDING = "pending", _("to be sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CASE_EVENT)
+    # The case event told of; NULL for a notice about something else (``kind`` and ``data``).
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=10, choices=Email.choices, default=Email.NONE)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    # When to try the email again after a failure; NULL while the first attempt is due.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"], name="one_notification_per_event_user"
             )
         ]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
+            models.Index(
+                fields=["user"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_email_due_idx",
+                condition=Q(email="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} → {self.user_id}"
+        return f"{self.event_id or self.kind} → {self.user_id}"

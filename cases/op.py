@@ -3,8 +3,9 @@
 Services, the sweep and the provisional recomputation all change a case through an ``Op``:
 ``Op.transition`` is the one function that writes ``Case.status``; ``Op.record`` the one that
 appends to the event chain; ``Op.set_deadline`` the one that writes a deadline column. The caller
-holds the case row locked; ``Op.save`` writes it and, once the transaction commits, announces the
-new events (``events_recorded``), which ``cases.tasks`` turns into notifications.
+holds the case row locked; ``Op.save`` writes it with the new events and their outbox rows
+(``cases.notifications.outbox_write``) and, once the transaction commits, announces the new
+events (``events_recorded``), which ``cases.tasks`` turns into a nudge of the outbox relay.
 """
 
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .models import (
     Offer,
     Status,
 )
+from .notifications import outbox_write
 from .timers import deadlines_on_entry, next_action_at, reminder_days, reminders_forget
 
 # Sent after the transaction that recorded events commits, with the saved ``events``.
@@ -143,9 +145,11 @@ class Op:
         return self.record(event_type, data)
 
     def save(self) -> None:
-        """Write the case and its new events; publish the events once the transaction commits."""
+        """Write the case, its new events and their outbox (who is to hear of them); publish the
+        events once the transaction commits."""
         self.case.next_action_at = next_action_at(self.case, self.policy, self.calendar)
         self.case.save()
         CaseEvent.objects.bulk_create(self.events)
+        outbox_write(self.events)
         events_publish_on_commit(self.events)
         self.events = []

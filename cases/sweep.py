@@ -23,6 +23,7 @@ from core.calendar import WorkCalendar, load_calendar
 
 from .due import apply_due
 from .models import Case, CaseEvent, DeadlinePolicy
+from .notifications import outbox_write
 from .op import Op, events_publish_on_commit
 from .timers import DEADLINE_FIELDS, MISSED_FLAGS
 
@@ -124,11 +125,14 @@ def _save_batch_postgresql(cases: list[Case], events: list[CaseEvent]) -> None:
 
 
 def _save_batch(cases: list[Case], events: list[CaseEvent]) -> None:
+    """Write the batch: the cases, their events and the events' outbox rows (the same function
+    as ``Op.save`` decides who is to hear of them)."""
     if connection.vendor == "postgresql":
         _save_batch_postgresql(cases, events)
     else:
         Case.objects.bulk_update(cases, SWEPT_FIELDS)
         CaseEvent.objects.bulk_create(events)
+    outbox_write(events)
 
 
 def _sweep_batch(

@@ -249,3 +249,98 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of a merchant's integration that receives signed case events (docs/webhooks.md).
+
+    The secret signs every delivery (HMAC-SHA256); it is shown to the owner once, when the
+    endpoint is registered, and kept here because signing needs it. After
+    ``ODR_WEBHOOK_DISABLE_AFTER_FAILURES`` failed attempts in a row the endpoint is disabled and
+    its owners are told; an owner enables it again.
+    """
+
+    class Event(models.TextChoices):
+        CASE_SUBMITTED = "case.submitted", _("a complaint is filed")
+        CASE_MESSAGE = "case.message", _("a message is posted")
+        OFFER_ACCEPTED = "offer.accepted", _("an offer is accepted")
+        OFFER_REJECTED = "offer.rejected", _("an offer is rejected")
+        CASE_ESCALATED = "case.escalated", _("a case goes to the regulator")
+        CASE_CLOSED = "case.closed", _("a case is closed")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(max_length=80)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        indexes = [models.Index(fields=["merchant", "enabled"], name="webhook_merchant_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def event_labels(self) -> list[str]:
+        labels = dict(self.Event.choices)
+        return [labels[e] for e in self.events if e in labels]
+
+
+class WebhookDelivery(models.Model):
+    """One case event to send to one endpoint, and what came of it: the owner's delivery log.
+
+    Written in the transaction that records the event (the outbox); the relay sends it, and
+    tries again after a failure with growing pauses (``next_attempt_at``) until it gives up
+    after ``ODR_WEBHOOK_MAX_ATTEMPTS``. The body is kept as sent, so a redelivery sends the same
+    bytes under a new signature.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("event"), max_length=40, choices=WebhookEndpoint.Event.choices)
+    body = models.TextField()
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When to try again after a failure; NULL while the first attempt is due.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    redelivery_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.endpoint_id} ({self.status})"

@@ -26,6 +26,18 @@ urlpatterns += [
     ),
     path("join/<str:token>/", views.join, name="join"),
 ]
+# Webhooks for the merchant's integrations (docs/webhooks.md).
+urlpatterns += [
+    path("webhooks/", views.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/", views.webhook_detail, name="webhook"),
+    path("webhooks/<int:pk>/enable/", views.webhook_enable, name="webhook_enable"),
+    path("webhooks/<int:pk>/delete/", views.webhook_remove, name="webhook_remove"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/",
+        views.webhook_redeliver_one,
+        name="webhook_redeliver",
+    ),
+]
 # API tokens for the merchant's integrations (docs/api.md).
 urlpatterns += [
     path("tokens/", views.tokens, name="tokens"),

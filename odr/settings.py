@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "cases.context_processors.notifications",
             ],
         },
     },
@@ -119,7 +120,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # A broker that does not answer must not hold anything up: connecting gives up quickly (the
+    # nudge published after a commit, cases.tasks, also retries once at most).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": env.float("ODR_BROKER_CONNECT_TIMEOUT", default=1.0)
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -142,6 +147,13 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-provisional-deadlines": {
         "task": "cases.tasks.recompute_provisional_deadlines",
         "schedule": 6 * 60 * 60.0,
+    },
+    # The outbox relay: sends pending notification emails and webhook deliveries, and the
+    # retries that are due. A run not started within a minute is dropped: the next one does it.
+    "relay-outbox": {
+        "task": "cases.tasks.relay_outbox",
+        "schedule": env.float("ODR_OUTBOX_RELAY_SECONDS", default=5.0),
+        "options": {"expires": 60},
     },
     # The regulator dashboards' rollup (regulators/stats.py): recent weeks often, the year nightly.
     "refresh-recent-office-stats": {
@@ -372,3 +384,26 @@ ODR_CALLBACK_SHARE = env.float("ODR_CALLBACK_SHARE", default=0.10)
 # for the regulator to decide on.
 ODR_ABNORMAL_COMPLAINTS = env.int("ODR_ABNORMAL_COMPLAINTS", default=20)
 ODR_ABNORMAL_MERCHANTS = env.int("ODR_ABNORMAL_MERCHANTS", default=10)
+
+# The outbox (cases/notifications.py): notification emails and webhook deliveries are rows
+# written with the event, sent by the relay. A failed attempt is tried again after
+# ODR_OUTBOX_RETRY_SECONDS, doubling each time up to ODR_OUTBOX_RETRY_MAX_SECONDS; an email is
+# given up after ODR_EMAIL_MAX_ATTEMPTS attempts, a webhook delivery after
+# ODR_WEBHOOK_MAX_ATTEMPTS (the owner can redeliver it). One relay run sends at most
+# ODR_OUTBOX_BATCH_SIZE emails and as many deliveries.
+ODR_OUTBOX_BATCH_SIZE = env.int("ODR_OUTBOX_BATCH_SIZE", default=200)
+ODR_OUTBOX_RETRY_SECONDS = env.int("ODR_OUTBOX_RETRY_SECONDS", default=30)
+ODR_OUTBOX_RETRY_MAX_SECONDS = env.int("ODR_OUTBOX_RETRY_MAX_SECONDS", default=3600)
+ODR_EMAIL_MAX_ATTEMPTS = env.int("ODR_EMAIL_MAX_ATTEMPTS", default=10)
+
+# Webhooks (merchants/webhooks.py, docs/webhooks.md). URLs must be https unless DEBUG, and every
+# address their host resolves to must be public (no private, loopback, link-local or reserved
+# ones), checked when the URL is registered and again at each delivery. Addresses or networks in
+# ODR_WEBHOOK_ALLOWED_ADDRESSES are let through all the same (tests: 127.0.0.1).
+ODR_WEBHOOK_REQUIRE_HTTPS = env.bool("ODR_WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+ODR_WEBHOOK_ALLOWED_ADDRESSES = env.list("ODR_WEBHOOK_ALLOWED_ADDRESSES", default=[])
+# Seconds to connect, and again to wait for the answer, of one delivery.
+ODR_WEBHOOK_TIMEOUT_SECONDS = env.float("ODR_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+ODR_WEBHOOK_MAX_ATTEMPTS = env.int("ODR_WEBHOOK_MAX_ATTEMPTS", default=10)
+# Failed attempts in a row (whatever the delivery) after which an endpoint is disabled.
+ODR_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("ODR_WEBHOOK_DISABLE_AFTER_FAILURES", default=20)

@@ -25,5 +25,6 @@ urlpatterns = [
     path("regulator/", include("regulators.urls")),
     path("my/", include("consumers.urls")),
     path("cases/", include("cases.urls")),
+    path("notifications/", include("cases.urls_notifications")),
     path("api/", include("api.urls")),
 ]

@@ -15,6 +15,14 @@ __all__ = [
 
 from .onboarding import apply, profile, status
 from .staff import invitation_withdraw, join, staff, staff_remove_member, staff_role
+from .tokens import token_revoke, tokens
+from .webhooks import (
+    webhook_detail,
+    webhook_enable,
+    webhook_redeliver_one,
+    webhook_remove,
+    webhooks,
+)
 
 __all__ += [
     "apply",
@@ -26,7 +34,11 @@ __all__ += [
     "staff_role",
     "status",
 ]
-
-from .tokens import token_revoke, tokens
-
+__all__ += [
+    "webhook_detail",
+    "webhook_enable",
+    "webhook_redeliver_one",
+    "webhook_remove",
+    "webhooks",
+]
 __all__ += ["token_revoke", "tokens"]

@@ -27,7 +27,7 @@ def test_home_query_count_does_not_grow_with_the_cases(
     file_case(consumer=bob)
     sign_in(client, alice)
     # Session, user, the role rows (3), the cases, and the working-day calendar (2).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # 9th: the navigation's unread notifications
         response = client.get(HOME)
     assert response.status_code == 200
     assert len(response.context["rows"]) == min(rows, 20)

@@ -74,7 +74,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
         file_case(consumer=f.ConsumerFactory(), now=at(2026, 3, 2, 10))
     sign_in(client, mallory)
     # Session, user, the role rows (2) and the merchant, the figures (4).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):  # 10th: the navigation's unread notifications
         response = client.get(URL)
     assert response.status_code == 200
     assert response.context["figures"]["total"] == 3 + extra
