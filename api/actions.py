@@ -21,7 +21,7 @@ from cases.models import Agreement, CallbackVisit, Case, Evidence, Message, Offe
 from cases.rules import Action, case_party
 from cases.selectors import case_get_for_user
 
-from .cases import NUMBER_PARAMETER, CaseSummarySerializer, available_actions
+from .cases import NUMBER_PARAMETER, CaseSummarySerializer, available_actions, case_summary
 from .errors import error_responses
 
 # What an action made, as the answer names it.
@@ -162,7 +162,7 @@ def _state(request: Request, case: Case) -> dict:
     case = Case.objects.select_related("merchant", "office", "consumer").get(pk=case.pk)
     party = case_party(case, request.user)
     return {
-        **{name: getattr(case, name) for name in CaseSummarySerializer._declared_fields},
+        **case_summary(case),
         "available_actions": available_actions(request, case, party) if party else [],
     }
 

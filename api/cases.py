@@ -228,6 +228,11 @@ class ThreadSerializer(serializers.Serializer):
 # --- What the views show -----------------------------------------------------------------------
 
 
+def case_summary(case: Case) -> dict:
+    """The fields of ``CaseSummarySerializer``, read from the case."""
+    return {name: getattr(case, name) for name in CaseSummarySerializer._declared_fields}
+
+
 def available_actions(request: Request, case: Case, party: Party, **known) -> list[str]:
     """What the caller may do next, in the engine's order of actions (``known``: the open offer
     or referral when already read)."""
@@ -264,9 +269,8 @@ def thread_entries(case: Case, party: Party, since: int = 0) -> list[dict]:
     return entries
 
 
-# The fields of the detail read from the case itself.
-CASE_FIELDS = (
-    *CaseSummarySerializer._declared_fields,
+# The fields of the detail read from the case itself, besides the summary's.
+DETAIL_FIELDS = (
     "facts",
     "claim",
     "claim_remedy",
@@ -284,7 +288,8 @@ def case_detail(request: Request, case: Case, party: Party) -> dict:
     offer = case.open_offer() if case.status in OFFER_STATUSES else None
     agreement = case.current_agreement() if case.status in (Status.SETTLED, Status.CLOSED) else None
     return {
-        **{field: getattr(case, field) for field in CASE_FIELDS},
+        **case_summary(case),
+        **{field: getattr(case, field) for field in DETAIL_FIELDS},
         "party": party,
         "available_actions": available_actions(request, case, party, offer=offer),
         "deadlines": case_deadlines(case, now, load_calendar()),

@@ -26,7 +26,12 @@ from merchants.selectors import InboxFilter, inbox_counts, inbox_page, inbox_row
 from regulators.models import Office
 from regulators.selectors import QUEUES, office_queue, office_referrals, office_subtree_ids
 
-from .cases import CaseSummarySerializer, DeadlineSerializer, OfficeRefSerializer
+from .cases import (
+    CaseSummarySerializer,
+    DeadlineSerializer,
+    OfficeRefSerializer,
+    case_summary,
+)
 from .errors import COMMON_ERRORS, error_responses
 from .paging import CURSOR_PARAMETER, cursor_of, page_data, paged
 
@@ -130,7 +135,7 @@ class InboxRowSerializer(CaseSummarySerializer):
 def _inbox_row(row: dict) -> dict:
     case = row["case"]
     return {
-        **{name: getattr(case, name) for name in CaseSummarySerializer._declared_fields},
+        **case_summary(case),
         "consumer": row["consumer"],
         "deadline": row["deadline"],
         "can_acknowledge": row["can_acknowledge"],
@@ -239,9 +244,7 @@ def _queue_view(queue: str) -> type[_ListApi]:
             now = timezone.now()
             rows = [
                 {
-                    **{
-                        name: getattr(case, name) for name in CaseSummarySerializer._declared_fields
-                    },
+                    **case_summary(case),
                     "due_at": getattr(case, deadline),
                     "overdue": bool(getattr(case, deadline)) and now > getattr(case, deadline),
                 }
