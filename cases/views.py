@@ -91,6 +91,7 @@ def case_side(
     }
     return {
         "case": case,
+        "party": party,
         "offer": offer,
         "agreement": agreement,
         "referral": referral,

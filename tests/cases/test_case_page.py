@@ -394,3 +394,14 @@ def test_a_refused_file_shows_why_and_keeps_what_was_typed(client, reach, alice,
     assert 'id="id_add_evidence-file-error"' in body
     assert "商品破损照片" in body
     assert not case.evidence.exists() and not any(media.rglob("*.*"))
+
+
+def test_only_the_merchant_is_offered_to_flag_a_suspected_profit_seeking_complaint(
+    client, reach, alice, mallory
+):
+    case = reach("negotiating")
+    flag = reverse("regulators:complaint_flag", args=[case.number])
+    sign_in(client, mallory)
+    assert flag in client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    sign_in(client, alice)
+    assert flag not in client.get(reverse("cases:detail", args=[case.number])).content.decode()
