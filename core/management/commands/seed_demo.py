@@ -25,7 +25,8 @@ from consumers.services import consumer_profile_create
 from core.credit_code import check_character
 from merchants.models import ODR_TRANSITIONS, Merchant, MerchantEvent, MerchantMembership
 from merchants.services import merchant_event_record
-from regulators.models import Office, RegulatorMembership
+from regulators.models import ComplainantFlag, Office, RegulatorMembership
+from regulators.services import callback_sample, complainant_flag
 from regulators.stats import office_stats_refresh
 
 PASSWORD = "demo-password-2026"
@@ -168,6 +169,7 @@ class Command(BaseCommand):
             consumers = self._consumers()
             self._admin()
         created = self._cases(offices, merchants, staff, consumers)
+        self._regulator_lists()
         office_stats_refresh()  # the regulator dashboards read this rollup
         self.stdout.write(
             f"Demo data ready: {Office.objects.count()} offices, {Merchant.objects.count()} "
@@ -279,6 +281,25 @@ class Command(BaseCommand):
             admin.save(update_fields=["is_staff", "is_superuser"])
 
     # --- cases ---------------------------------------------------------------------------
+
+    def _regulator_lists(self) -> None:
+        """Fill the regulator's callback list and abnormal-complainant list for the demo: every
+        closed demo case is sampled for a callback, and the merchant of DEMO-03 flags it."""
+        closed_days = {
+            local_date(at)
+            for at in Case.objects.filter(
+                order_reference__in=DEMO_CASES, closed_at__isnull=False
+            ).values_list("closed_at", flat=True)
+        }
+        for day in closed_days:
+            callback_sample(day=day, share=1.0)
+        flagged = Case.objects.filter(order_reference="DEMO-03").first()
+        if flagged is not None and not ComplainantFlag.objects.filter(case=flagged).exists():
+            complainant_flag(
+                case=flagged,
+                actor=flagged.merchant.memberships.first().user,
+                reason="该消费者近期就同类商品多次投诉并索要高额赔偿。",
+            )
 
     def _cases(self, offices, merchants, staff, consumers) -> int:
         now = timezone.now()
