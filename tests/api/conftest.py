@@ -10,6 +10,13 @@ from tests.conftest import at, sign_in
 
 
 @pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    """These tests count days from Wed 2026-03-04 10:00 (an ordinary working week), whatever
+    ODR_TEST_NOW says; the clock keeps ticking for the live server."""
+    time_machine.move_to(at(2026, 3, 4, 10), tick=True)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Throttles count in the cache: every test starts with none of its requests counted."""
     cache.clear()

@@ -9,7 +9,7 @@ from django.conf import settings
 from api.models import ServiceAccount
 from api.services import api_token_create
 from cases.models import CaseEvent, Offer, Status
-from tests.conftest import TEST_NOW, at
+from tests.conftest import at
 
 SCRIPT = settings.BASE_DIR / "docs" / "api-client-example.py"
 
@@ -25,7 +25,7 @@ def test_the_example_client_handles_new_complaints(
 ):
     first, second = file_case(), file_case(amount_claimed="88.00")
     _token, text = api_token_create(merchant=acme, actor=mallory, name="example", scope="act")
-    fulfil_by = TEST_NOW.date().isoformat()  # today on the server: the earliest date allowed
+    fulfil_by = at(2026, 3, 20).date().isoformat()
     common = ("--base-url", live_server.url, "--token", text)
 
     listed = run(*common, "--dry-run")
