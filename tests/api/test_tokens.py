@@ -246,3 +246,20 @@ def test_services_are_what_changes_a_case_through_a_token(acme_token, file_case,
         "merchant",
         "consumer",
     ]
+
+
+def test_a_platform_admin_sees_tokens_without_their_text_and_revokes_them(
+    client, acme_token, bearer
+):
+    admin = f.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    token, text = acme_token
+    listing = client.get(reverse("admin:api_apitoken_changelist")).content.decode()
+    assert token.prefix in listing and text not in listing
+    client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert token.revoked_by == admin
+    assert bearer(text).get(ME).status_code == 401
