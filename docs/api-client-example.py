@@ -2,7 +2,8 @@
 
 It lists the complaints the merchant has not acknowledged yet, and for each one acknowledges it,
 posts a message to the consumer and offers a refund of the amount claimed. It uses nothing but
-the documented API (/api/docs/) and the standard library.
+the documented API (/api/docs/) and the standard library. ``verify_signature`` is what a
+receiver of the portal's webhooks checks each request with (docs/webhooks.md).
 
     python docs/api-client-example.py --base-url https://odr.example.cn --token odr_...
     ODR_API_TOKEN=odr_... python docs/api-client-example.py --dry-run
@@ -11,13 +12,37 @@ The token is a merchant owner's "read and act" token (merchant portal, "API toke
 """
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import date, timedelta
+
+# How far a webhook's signed timestamp may be from this machine's clock (docs/webhooks.md).
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def verify_signature(secret: str, header: str, body: bytes, now: float | None = None) -> bool:
+    """Return whether a webhook's X-ODR-Signature ``header`` signs ``body``, the raw request
+    body, with the webhook's ``secret`` (docs/webhooks.md). Call it before parsing the JSON."""
+    fields = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        fields.setdefault(key, []).append(value)
+    try:
+        timestamp = int(fields["t"][0])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > WEBHOOK_TOLERANCE_SECONDS:
+        return False
+    signed = f"{timestamp}.".encode() + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
 
 
 class ApiError(Exception):

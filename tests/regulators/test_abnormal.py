@@ -261,7 +261,8 @@ def test_the_list_runs_a_fixed_number_of_queries(
     sign_in(client, sam)
     # Session, user, the role rows and the second factor (5); the subtree's offices, the page,
     # the decisions on its complainants (3).
-    with django_assert_num_queries(8):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         response = client.get(LIST)
     assert len(response.context["rows"]) == consumers
 
@@ -277,6 +278,7 @@ def test_the_complainant_page_runs_a_fixed_number_of_queries(
     sign_in(client, olivia)
     # Session, user, the role rows and the second factor (5); the complainant, the subtree's
     # offices, the page of cases with the flags, the audit entry, the counts, the decisions (6).
-    with django_assert_num_queries(11):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(12):
         response = client.get(detail(consumer))
     assert len(response.context["page"].rows) == cases

@@ -270,6 +270,7 @@ def test_the_list_runs_a_fixed_number_of_queries(
     sign_in(client, sam)
     # Session, user, the role rows and the second factor (5); the subtree's offices, the page
     # with each case's latest call, the audit entry (3).
-    with django_assert_num_queries(8):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         response = client.get(LIST, {"state": "all"})
     assert len(response.context["page"].rows) == cases

@@ -91,7 +91,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     office_stats_refresh(now=NOW)
     sign_in(client, sam)
     # Session, user, role row, second factor, office; the figures (10).
-    with django_assert_num_queries(15):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(16):
         response = client.get(URL)
     assert response.context["figures"]["totals"]["filed"] == 4 + extra
 

@@ -231,10 +231,12 @@ def test_the_lists_run_a_fixed_number_of_queries(
     sign_in(client, sam)
     # Session, user, the role rows and the second factor (5); the page of businesses with their
     # counts and last invitation (1).
-    with django_assert_num_queries(6):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(7):
         response = client.get(LIST)
     assert len(response.context["page"].rows) == merchants
     # ... the subtree's offices, the page of invitations with the applications since (2).
-    with django_assert_num_queries(7):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(8):
         response = client.get(INVITATIONS)
     assert len(response.context["page"].rows) == merchants

@@ -298,7 +298,8 @@ def test_the_list_runs_a_fixed_number_of_queries(
     sign_in(client, sam)
     # Session, user, the role rows and the second factor (5); the page of merchants, their
     # figures in one grouped query, the counts per status (3).
-    with django_assert_num_queries(8):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         response = client.get(LIST, {"status": "active"})
     rows = [row for row in response.context["rows"] if row["merchant"] in made]
     assert len(rows) == merchants  # besides Acme, active in Xiaodian
@@ -316,6 +317,7 @@ def test_the_merchant_page_runs_a_fixed_number_of_queries(
     sign_in(client, olivia)
     # Session, user, the role rows and the second factor (5); the merchant, its figures and its
     # history (3).
-    with django_assert_num_queries(8):
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         response = client.get(reverse("regulators:merchant", args=[merchant.pk]))
     assert len(response.context["history"]) == 2 + events
