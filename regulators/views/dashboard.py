@@ -63,7 +63,7 @@ def dashboard(request: HttpRequest, membership) -> HttpResponse:
     rates = {
         "labels": chart["labels"],
         "counts": [round((w["settled_directly_rate"] or 0) * 100) for w in figures["weekly"]],
-        "label": str(_("Settled directly by merchants (% of those they received)")),
+        "label": str(_("Share settled directly by merchants, in percent of what they received")),
     }
     return render(
         request,
