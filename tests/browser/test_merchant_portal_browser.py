@@ -64,6 +64,7 @@ def test_a_business_applies_is_approved_and_settles_from_its_inbox(
     row.get_by_role("link", name=first.number).click()
     page.locator("form#acknowledge button[type=submit]").click()
     expect(page.locator("form#make_offer")).to_be_visible()
+    page.wait_for_load_state()  # the page's script, which inserts templates, has run
     page.locator("#reply-make_offer").select_option(label="先行退款")
     expect(page.locator("#id_make_offer-text")).to_have_value(
         f"王**您好，关于投诉 {first.number}，我们同意先行退款。"
