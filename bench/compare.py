@@ -27,6 +27,7 @@ import importlib.metadata
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -216,13 +217,10 @@ def deep_cursor_path(client: Client, first_page: Response, base: str, scope: dic
         return _followed(client, path, 20)
     row = Case.objects.filter(pk=pk).values().first() or {}
     wanted = datetime.fromisoformat(value["t"]) if isinstance(value, dict) else value
-    field = next((k for k, v in row.items() if v == wanted and k != "id"), None)
+    shown = list(dict.fromkeys(numbers_in(first_page)))
+    field, descending = _ordering(shown, [k for k, v in row.items() if v == wanted and k != "id"])
     if field is None:
         return _followed(client, path, 20)
-    shown = [n for n in dict.fromkeys(numbers_in(first_page))]
-    values = dict(Case.objects.filter(number__in=shown).values_list("number", field))
-    ordered = [values[n] for n in shown if values.get(n) is not None]
-    descending = len(ordered) > 1 and ordered[0] > ordered[-1]
     rows = Case.objects.filter(**scope, **{f"{field}__isnull": False}).order_by(
         *(("-" if descending else "") + f for f in (field, "pk"))
     )
@@ -241,6 +239,21 @@ def deep_cursor_path(client: Client, first_page: Response, base: str, scope: dic
         .rstrip("=")
     )
     return re.sub(r"after=[^&]+", f"after={encoded}", path if path.startswith("/") else base + path)
+
+
+def _ordering(shown: list[str], candidates: list[str]) -> tuple[str | None, bool]:
+    """Among the columns holding the cursor's value, return the one the rows ``shown`` (case
+    numbers, in page order) are sorted by, and whether descending."""
+    for field in candidates:
+        values = dict(Case.objects.filter(number__in=shown).values_list("number", field))
+        ordered = [values[n] for n in shown if values.get(n) is not None]
+        if len(ordered) < 2:
+            continue
+        if ordered == sorted(ordered):
+            return field, False
+        if ordered == sorted(ordered, reverse=True):
+            return field, True
+    return None, False
 
 
 def _followed(client: Client, path: str, pages: int) -> str:
@@ -775,6 +788,8 @@ def main() -> None:
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
+    # Stopped from outside: leave through the context managers, which stop both servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     sizes = sorted(int(s) for s in args.sizes.split(","))
     RESULTS.mkdir(exist_ok=True)
     started = time.perf_counter()
