@@ -276,7 +276,7 @@ def test_the_address_is_checked_again_at_every_delivery(receiver, endpoint, file
     settings.ODR_WEBHOOK_ALLOWED_ADDRESSES = []  # 127.0.0.1 is loopback: refused from now on
     assert outbox_relay(now=at(2026, 3, 4, 10)).webhooks_failed == 1
     [delivery] = endpoint.deliveries.all()
-    assert delivery.response_status is None and "public internet" in delivery.error
+    assert delivery.response_status is None and "公网" in delivery.error
     assert receiver.requests == []
 
 
@@ -297,7 +297,7 @@ def test_a_host_that_resolves_elsewhere_at_delivery_is_not_reached(
     answers["hooks.example.cn"] = "10.1.2.3"
     file_case()
     assert outbox_relay(now=at(2026, 3, 4, 10)).webhooks_failed == 1
-    assert "public internet" in endpoint.deliveries.get().error
+    assert "公网" in endpoint.deliveries.get().error
 
 
 # --- Where webhooks may go (SSRF) ---------------------------------------------------------------
@@ -396,7 +396,7 @@ def test_an_owner_registers_a_webhook_and_sees_its_secret_once(
 @pytest.mark.parametrize(
     ("posted", "message"),
     [
-        ({"url": "https://10.0.0.5/hook", "events": ["case.closed"]}, "public internet"),
+        ({"url": "https://10.0.0.5/hook", "events": ["case.closed"]}, "公网"),
         ({"url": "http://93.184.215.14/hook", "events": ["case.closed"]}, "https://"),
         ({"url": "https://93.184.215.14/hook"}, ""),
     ],
