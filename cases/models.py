@@ -484,6 +484,28 @@ class Case(models.Model):
                 condition=Q(merchant_due_at__isnull=False),
             ),
             models.Index(fields=["merchant", "filed_at", "id"], name="case_merchant_filed_idx"),
+            # What needs the merchant's attention, counted from small partial indexes.
+            models.Index(
+                fields=["merchant"],
+                name="case_merchant_ack_late_idx",
+                condition=Q(status=Status.SUBMITTED, acknowledge_late=True),
+            ),
+            models.Index(
+                fields=["merchant"],
+                name="case_merchant_fulfil_late_idx",
+                condition=Q(status=Status.SETTLED, fulfilment_overdue=True),
+            ),
+            # The backlog of every office of a subtree, counted from the index alone.
+            models.Index(
+                fields=["office", "intake_due_at"],
+                name="case_office_intake_idx",
+                condition=Q(status=Status.REGULATOR_INTAKE),
+            ),
+            models.Index(
+                fields=["office"],
+                name="case_office_mediation_idx",
+                condition=Q(status=Status.MEDIATION),
+            ),
             models.Index(fields=["merchant", "order_reference"], name="case_merchant_order_idx"),
             models.Index(fields=["office", "status"], name="case_office_status_idx"),
             # The regulator queues, most urgent first, at every level of the office tree: a
@@ -541,6 +563,26 @@ class Case(models.Model):
     def open_referral(self, *, lock: bool = False) -> "Referral | None":
         referrals = self.referrals.filter(status=Referral.Status.REFERRED)
         return (referrals.select_for_update() if lock else referrals).first()
+
+
+class MerchantStatusCount(models.Model):
+    """How many of a merchant's cases are in each status, kept by ``Op`` with every status change
+    (``cases.op.status_counts_apply``): the merchant inbox's counts cost one small query however
+    many cases the merchant has."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "status"], name="merchant_status_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.status}: {self.count}"
 
 
 class CaseEvent(models.Model):

@@ -8,10 +8,11 @@ holds the case row locked; ``Op.save`` writes it with the new events and their o
 events (``events_recorded``), which ``cases.tasks`` turns into a nudge of the outbox relay.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from .models import (
     Case,
     CaseEvent,
     DeadlinePolicy,
+    MerchantStatusCount,
     Offer,
     Status,
 )
@@ -56,6 +58,8 @@ class Op:
     actor: object | None = None
     party: str | None = None
     events: list[CaseEvent] = field(default_factory=list)
+    # Status changes (merchant id, old status or "", new status) not yet counted.
+    moves: list[tuple[int, str, str]] = field(default_factory=list)
 
     def record(self, type: str, data: dict | None = None, *, internal: bool = False) -> CaseEvent:
         """Append an event to the case's chain (saved with the case by ``Op.save``)."""
@@ -141,6 +145,7 @@ class Op:
         case.status = to
         case.resolution = resolution
         case.closed_at = self.now if to == Status.CLOSED else None
+        self.moves.append((case.merchant_id, old or "", to))
         self._merchant_due()
         return self.record(event_type, data)
 
@@ -151,5 +156,28 @@ class Op:
         self.case.save()
         CaseEvent.objects.bulk_create(self.events)
         outbox_write(self.events)
+        status_counts_apply(self.moves)
         events_publish_on_commit(self.events)
-        self.events = []
+        self.events, self.moves = [], []
+
+
+def status_counts_apply(moves: list[tuple[int, str, str]]) -> None:
+    """Count status changes into ``MerchantStatusCount`` (in the transaction that made them):
+    one upsert per (merchant, status) touched, in a fixed order so that two transactions never
+    wait for each other's rows crosswise."""
+    delta: Counter = Counter()
+    for merchant_id, old, new in moves:
+        if old:
+            delta[(merchant_id, old)] -= 1
+        delta[(merchant_id, new)] += 1
+    rows = [(m, s, n) for (m, s), n in sorted(delta.items()) if n]
+    if not rows:
+        return
+    table = MerchantStatusCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (merchant_id, status, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (merchant_id, status) "
+            f"DO UPDATE SET count = {table}.count + excluded.count",
+            rows,
+        )

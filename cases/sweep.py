@@ -24,7 +24,7 @@ from core.calendar import WorkCalendar, load_calendar
 from .due import apply_due
 from .models import Case, CaseEvent, DeadlinePolicy
 from .notifications import outbox_write
-from .op import Op, events_publish_on_commit
+from .op import Op, events_publish_on_commit, status_counts_apply
 from .timers import DEADLINE_FIELDS, MISSED_FLAGS
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _sweep_batch(
             cases = list(due_cases(now, batch_size, exclude=report.stuck))
             if not cases:
                 return 0
-            events = []
+            events, moves = [], []
             for current in cases:
                 op = Op(current, now, policy, calendar)
                 done, pending = apply_due(op)
@@ -165,8 +165,10 @@ def _sweep_batch(
                     logger.error("sweep: case %s still has a due timer", current.number)
                     report.stuck.add(current.pk)
                 events.extend(op.events)
+                moves.extend(op.moves)
             current = None
             _save_batch(cases, events)
+            status_counts_apply(moves)
             events_publish_on_commit(events)
     except Exception:
         if current is None:
