@@ -12,9 +12,7 @@ from tests.conftest import at
 
 def counted() -> dict:
     return {
-        (r.merchant_id, r.status): r.count
-        for r in MerchantStatusCount.objects.all()
-        if r.count
+        (r.merchant_id, r.status): r.count for r in MerchantStatusCount.objects.all() if r.count
     }
 
 
