@@ -186,6 +186,9 @@ def load_due_cases(now: datetime, due: int, reminders_sent: bool) -> None:
     are marked sent (as the test suite does, without events) and only the escalation is left.
     """
     sql(
+        # The notification outbox is written with the events (cases.notifications.outbox_write).
+        "DELETE FROM cases_notification WHERE event_id IN "
+        "(SELECT id FROM cases_caseevent WHERE case_id <= %(due)s);"
         "DELETE FROM cases_caseevent WHERE case_id <= %(due)s;"
         "DELETE FROM cases_case WHERE id <= %(due)s;",
         {"due": due},
