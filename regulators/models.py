@@ -149,6 +149,20 @@ class OfficeWeekStats(models.Model):
     # Refunds and compensation under agreements whose fulfilment was confirmed
     # (为消费者挽回经济损失).
     recovered = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # For the merchant's own dashboard: cases with any agreement, ratings, working days to the
+    # agreement, and where the cases are now (one column per status).
+    agreed = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    settle_days_sum = models.PositiveIntegerField(default=0)
+    settle_days_count = models.PositiveIntegerField(default=0)
+    now_submitted = models.PositiveIntegerField(default=0)
+    now_negotiating = models.PositiveIntegerField(default=0)
+    now_not_settled = models.PositiveIntegerField(default=0)
+    now_settled = models.PositiveIntegerField(default=0)
+    now_regulator_intake = models.PositiveIntegerField(default=0)
+    now_mediation = models.PositiveIntegerField(default=0)
+    now_closed = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
     class Meta:

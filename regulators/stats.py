@@ -37,6 +37,12 @@ COUNTED = [
     "intake_on_time",
     "intake_late",
     "recovered",
+    "agreed",
+    "rated",
+    "rating_sum",
+    "settle_days_sum",
+    "settle_days_count",
+    *(f"now_{status}" for status in Status.values),
 ]
 
 
@@ -83,6 +89,12 @@ def office_stats_refresh(since: date | None = None, *, now: datetime | None = No
             was_refused=_event(E.NOT_ACCEPTED),
             was_mediated=_event(E.MEDIATION_CONCLUDED),
             was_decided=decided,
+            was_agreed=Exists(Agreement.objects.filter(case=OuterRef("pk"))),
+            settle_days=Subquery(
+                Agreement.objects.filter(case=OuterRef("pk"))
+                .order_by("created_at")
+                .values("working_days_to_settle")[:1]
+            ),
             paid=Coalesce(_recovered(), Value(0, output_field=DecimalField())),
             week=TruncWeek("filed_at", tzinfo=SHANGHAI),
         )
@@ -109,6 +121,12 @@ def office_stats_refresh(since: date | None = None, *, now: datetime | None = No
             intake_on_time=Count("pk", filter=Q(was_decided=True, intake_overdue=False)),
             intake_late=Count("pk", filter=Q(intake_overdue=True)),
             recovered=Sum("paid"),
+            agreed=Count("pk", filter=Q(was_agreed=True)),
+            rated=Count("rating"),
+            rating_sum=Sum("rating"),
+            settle_days_sum=Sum("settle_days"),
+            settle_days_count=Count("settle_days"),
+            **{f"now_{s}": Count("pk", filter=Q(status=s)) for s in Status.values},
         )
     )
     rows = [
