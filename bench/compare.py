@@ -94,7 +94,8 @@ DOC_START, DOC_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->
 PORTAL_PORT, HELPDESK_PORT = 8701, 8702
 CASE_NUMBER = re.compile(r"\b\d{8}-[0-9A-Z]{8}\b")
 NEXT_CURSOR = re.compile(r'href="([^"]*[?&]after=[^"&#]+)"')
-API_CANDIDATES = ["/api/v1/cases/"]
+# The API's list endpoint for the merchant owner: the first that exists is measured.
+API_CANDIDATES = ["/api/v1/merchant/inbox/", "/api/v1/cases/"]
 # Per page and round: at most this long once MIN_REQUESTS requests are in.
 PAGE_BUDGET_SECONDS = 45
 MIN_REQUESTS = 5
@@ -273,14 +274,11 @@ def portal_pages(fixture: portal_data.Fixture) -> tuple[dict, dict, list[str]]:
     owner = portal_data.session_for(fixture.owner_id)
     county = portal_data.session_for(fixture.county_officer_id)
     national = portal_data.session_for(fixture.national_officer_id)
+    heading = 'data-testid="home-heading"'
     pages = {
-        "inbox_first": (owner, ["/merchant/"], case_rows(10, 'data-testid="home-heading"')),
-        "dashboard_county": (county, ["/regulator/"], case_rows(10, 'data-testid="home-heading"')),
-        "dashboard_national": (
-            national,
-            ["/regulator/"],
-            case_rows(10, 'data-testid="home-heading"'),
-        ),
+        "inbox_first": (owner, ["/merchant/"], case_rows(10, heading)),
+        "dashboard_county": (county, ["/regulator/"], case_rows(10, heading)),
+        "dashboard_national": (national, ["/regulator/"], case_rows(10, heading)),
         "case_thread": (
             owner,
             [f"/cases/{fixture.thread_case}/"],
@@ -288,6 +286,17 @@ def portal_pages(fixture: portal_data.Fixture) -> tuple[dict, dict, list[str]]:
         ),
     }
     notes = []
+    if exists("/regulator/queue/intake/"):
+        # The workbench shows each office's backlog; its cases are in the queues.
+        queue = "/regulator/queue/intake/"
+        pages["dashboard_county"] = (county, ["/regulator/", queue], backlog_then_cases(heading))
+        pages["queue_national"] = (national, [queue], case_rows(10, 'data-testid="queue"'))
+    if exists("/regulator/dashboard/"):
+        pages["dashboard_national"] = (
+            national,
+            ["/regulator/dashboard/"],
+            contains('data-testid="figures"'),
+        )
     client = Client(PORTAL_PORT, {"sessionid": owner})
     first = client.get("/merchant/")
     if not all_belong(numbers_in(first), merchant_id=fixture.big_merchant_id):
@@ -301,18 +310,41 @@ def portal_pages(fixture: portal_data.Fixture) -> tuple[dict, dict, list[str]]:
             "(it shows the 50 newest open cases)"
         )
     api = {}
-    for path in API_CANDIDATES:
-        try:
-            resolve(path)
-        except Resolver404:
-            notes.append(f"API list: not measured, {path} does not exist yet")
-            continue
-        api["api_list"] = (
-            owner,
-            [path],
-            lambda r: None if r.body.lstrip()[:1] in (b"{", b"[") else "not JSON",
-        )
+    found = next((path for path in API_CANDIDATES if exists(path)), None)
+    if found:
+        api["api_list"] = (owner, [found], api_rows)
+    else:
+        notes.append(f"API list: not measured, none of {', '.join(API_CANDIDATES)} exists yet")
     return pages, api, notes
+
+
+def exists(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def api_rows(response: Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return "not JSON"
+    rows = body.get("results", body.get("data", body)) if isinstance(body, dict) else body
+    return None if isinstance(rows, list) and rows else "no rows in the JSON"
+
+
+def backlog_then_cases(heading: str):
+    """The workbench (its heading) and then a queue (case numbers): one check per path."""
+    rows = case_rows(10, 'data-testid="queue"')
+
+    def check(response: Response) -> str | None:
+        if 'data-testid="queue"' in response.text:
+            return rows(response)
+        return None if heading in response.text else f"no {heading!r}"
+
+    return check
 
 
 def explain_page(session: str, path: str, top: int = 2) -> list[dict]:
@@ -608,22 +640,19 @@ def run_sweep(cases: int, due: int, repeat: int, log: Path) -> dict:
 # --- Reporting -----------------------------------------------------------------------------------
 
 PAGE_NAMES = {
-    "inbox_first": (
-        "merchant inbox, first page (`/merchant/`)",
-        "ticket list, first page (page + its JSON)",
-    ),
-    "inbox_deep": (
-        "merchant inbox, page halfway down (`?after=`)",
-        "ticket list at offset N/2 (page + JSON)",
-    ),
-    "dashboard_county": (
-        "regulator dashboard, county office (`/regulator/`)",
-        "staff dashboard (`/dashboard/`)",
-    ),
+    "inbox_first": ("merchant inbox, first page", "ticket list, first page (page + its JSON)"),
+    "inbox_deep": ("merchant inbox, page halfway down", "ticket list at offset N/2 (page + JSON)"),
+    "dashboard_county": ("regulator workbench, county office", "staff dashboard (`/dashboard/`)"),
     "dashboard_national": ("regulator dashboard, national office", "reports index (`/reports/`)"),
+    "queue_national": ("intake queue, national office", "—"),
     "case_thread": ("case page, 200-entry thread", "ticket page, 200 follow-ups"),
-    "api_list": ("API list (`/api/v1/cases/`)", "—"),
+    "api_list": ("API list, merchant owner", "—"),
 }
+
+
+def shown_paths(page: dict) -> str:
+    """The portal's measured paths, without their query strings."""
+    return " + ".join(f"`{path.split('?')[0]}`" for path in page.get("paths", []))
 
 
 def cell(page: dict) -> str:
@@ -671,7 +700,7 @@ def render(run: dict) -> str:
         if not p and not h:
             continue
         lines.append(
-            f"| {name.replace('_', ' ')} | {portal_name} | "
+            f"| {name.replace('_', ' ')} | {portal_name} {shown_paths(p) if p else ''} | "
             + (cell(p) if p else "not measured")
             + f" | {helpdesk_name if h else '—'} | "
             + (cell(h) if h else "—")

