@@ -476,7 +476,17 @@ class Case(models.Model):
                 name="case_provisional_idx",
                 condition=ANY_PROVISIONAL,
             ),
-            models.Index(fields=["merchant", "status"], name="case_merchant_status_idx"),
+            # A merchant's cases of one status in deadline order (the inbox's status filters).
+            models.Index(
+                fields=["merchant", "status", "merchant_due_at", "id"],
+                name="case_merchant_status_due_idx",
+            ),
+            # A merchant's closed cases, newest first.
+            models.Index(
+                fields=["merchant", "filed_at", "id"],
+                name="case_merchant_closed_idx",
+                condition=Q(status=Status.CLOSED),
+            ),
             # The merchant inbox: by the merchant's deadline, by arrival, and by order number.
             models.Index(
                 fields=["merchant", "merchant_due_at", "id"],
