@@ -58,7 +58,11 @@ def office_subtree_ids(office: Office) -> list[int]:
 
 
 def office_cases(office: Office, *, subtree_ids: list[int] | None = None) -> QuerySet[Case]:
-    """Every case owned by ``office`` or an office below it."""
+    """Every case owned by ``office`` or an office below it. The root of the tree (the national
+    office) owns every case: no office filter, so that the planner reads the queue's own index
+    instead of estimating a list of every office."""
+    if office.parent_id is None:
+        return Case.objects.all()
     ids = subtree_ids if subtree_ids is not None else office_subtree_ids(office)
     return Case.objects.filter(office_id__in=ids)
 
