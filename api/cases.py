@@ -21,11 +21,13 @@ from cases.evidence import KINDS as EVIDENCE_KINDS
 from cases.evidence import evidence_download_name
 from cases.models import Agreement, Case, Evidence, Message, Offer, Status
 from cases.rules import Action, Party, case_available_actions
-from cases.selectors import REGULATOR_PARTIES, case_deadlines, case_get_for_user, case_thread_for
-from cases.views import contact_for
-from core.audit import audit_record
+from cases.selectors import (
+    case_deadlines,
+    case_get_for_user,
+    case_thread_for,
+    contact_shown,
+)
 from core.calendar import load_calendar
-from core.models import AuditEntry
 
 from .errors import COMMON_ERRORS, error_responses
 
@@ -240,22 +242,6 @@ def available_actions(request: Request, case: Case, party: Party, **known) -> li
     return [action.value for action in Action if action in allowed]
 
 
-def _contact(request: Request, case: Case, party: Party) -> dict:
-    """The consumer's contact details as ``party`` may see them; regulators' unmasked views are
-    audited as on the case page."""
-    contact = contact_for(case, party)
-    if not contact["masked"] and party in REGULATOR_PARTIES:
-        audit_record(
-            request.user,
-            AuditEntry.Action.CONTACT_UNMASKED,
-            case.number,
-            AuditEntry.Outcome.SUCCESS,
-            request,
-            target_type="case",
-        )
-    return contact
-
-
 def _with_waiting(offer: Offer | None) -> Offer | None:
     if offer is not None:
         offer.sorted_waiting_for = sorted(offer.waiting_for())
@@ -295,7 +281,7 @@ def case_detail(request: Request, case: Case, party: Party) -> dict:
         "deadlines": case_deadlines(case, now, load_calendar()),
         "open_offer": _with_waiting(offer),
         "agreement": agreement,
-        "contact": _contact(request, case, party),
+        "contact": contact_shown(case, party, request),
         "thread": thread_entries(case, party),
     }
 

@@ -7,6 +7,7 @@ from django.http import Http404
 
 from core.audit import audit_record
 from core.calendar import WorkCalendar
+from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
 from regulators.models import Office
 
@@ -178,3 +179,38 @@ def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[di
             }
         )
     return shown
+
+
+def contact_for(case: Case, party: Party) -> dict:
+    """Return the consumer's contact details as ``party`` may see them (product §6)."""
+    consumer = case.consumer
+    unmasked = party == Party.CONSUMER or party in REGULATOR_PARTIES or case.consent_contact
+    if unmasked:
+        return {
+            "name": consumer.name,
+            "phone": case.contact_phone,
+            "email": consumer.email or "",
+            "masked": False,
+        }
+    return {
+        "name": mask_name(consumer.name),
+        "phone": mask_phone(case.contact_phone),
+        "email": mask_email(consumer.email),
+        "masked": True,
+    }
+
+
+def contact_shown(case: Case, party: Party, request=None) -> dict:
+    """The contact details as ``party`` sees them on a page or through the API; each unmasked
+    view by regulator staff is recorded in the audit log (product §6)."""
+    contact = contact_for(case, party)
+    if not contact["masked"] and party in REGULATOR_PARTIES:
+        audit_record(
+            request.user if request is not None else None,
+            AuditEntry.Action.CONTACT_UNMASKED,
+            case.number,
+            AuditEntry.Outcome.SUCCESS,
+            request,
+            target_type="case",
+        )
+    return contact

@@ -8,11 +8,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
-from core.audit import audit_record
 from core.calendar import load_calendar
 from core.errors import DomainError
-from core.masking import mask_email, mask_name, mask_phone
-from core.models import AuditEntry
 from core.templatetags.odr import cny
 from merchants.models import ReplyTemplate
 from merchants.replies import fill_reply
@@ -28,6 +25,8 @@ from .selectors import (
     case_get_for_tracking,
     case_get_for_user,
     case_thread_for,
+    contact_for,
+    contact_shown,
 )
 from .tracking import tracking_allowed, tracking_failure_record
 
@@ -36,25 +35,6 @@ E = CaseEvent.Type
 QUIET_EVENTS = {E.MESSAGE_POSTED, E.NOTE_POSTED, E.EVIDENCE_ADDED, E.REMINDER_SENT}
 # Forms shown under the thread (writing to it) rather than among the actions.
 COMPOSERS = (Action.POST_MESSAGE, Action.POST_NOTE, Action.ADD_EVIDENCE)
-
-
-def contact_for(case: Case, party: Party) -> dict:
-    """Return the consumer's contact details as ``party`` may see them (product §6)."""
-    consumer = case.consumer
-    unmasked = party == Party.CONSUMER or party in REGULATOR_PARTIES or case.consent_contact
-    if unmasked:
-        return {
-            "name": consumer.name,
-            "phone": case.contact_phone,
-            "email": consumer.email or "",
-            "masked": False,
-        }
-    return {
-        "name": mask_name(consumer.name),
-        "phone": mask_phone(case.contact_phone),
-        "email": mask_email(consumer.email),
-        "masked": True,
-    }
 
 
 def _form_for(action: Action, case: Case, party: Party, data=None, files=None) -> ActionForm:
@@ -126,20 +106,6 @@ def reply_choices(case: Case, party: Party) -> list[dict]:
     return [{"title": t.title, "text": fill_reply(t.body, values)} for t in templates]
 
 
-def _contact_shown(request: HttpRequest, case: Case, party: Party) -> dict:
-    contact = contact_for(case, party)
-    if not contact["masked"] and party in REGULATOR_PARTIES:
-        audit_record(
-            request.user,
-            AuditEntry.Action.CONTACT_UNMASKED,
-            case.number,
-            AuditEntry.Outcome.SUCCESS,
-            request,
-            target_type="case",
-        )
-    return contact
-
-
 def case_page(
     request: HttpRequest,
     case: Case,
@@ -156,7 +122,7 @@ def case_page(
         "party": party,
         "side": side,
         "composers": [side["forms"][a] for a in COMPOSERS if a in side["forms"]],
-        "contact": _contact_shown(request, case, party),
+        "contact": contact_shown(case, party, request),
         "thread": thread,
         "last_seq": thread[-1]["event"].seq if thread else 0,
         "live": case.status != Status.CLOSED,
