@@ -98,15 +98,18 @@ def main() -> None:
     national = Office.objects.get(level=0)
     province = Office.objects.filter(level=1).first()
     busy = (
-        Case.objects.filter(status="regulator_intake")
+        Case.objects.filter(status="regulator_intake", office__level=Office.Level.COUNTY)
         .values("office_id")
         .annotate(n=Count("pk"))
         .order_by("-n")
         .first()
     )
     county = Office.objects.get(pk=busy["office_id"])
-    print("busiest intake office:", county.name, busy["n"])
-    t("intake queue of the busiest office", lambda: office_queue(county, "intake", cursor=None))
+    print("busiest county office by intake:", county.name, busy["n"])
+    t(
+        "intake queue of the busiest county office",
+        lambda: office_queue(county, "intake", cursor=None),
+    )
     nids = office_subtree_ids(national)
     t("backlog counts national", lambda: office_queue_counts(national, now=now, subtree_ids=nids))
     t("intake queue national", lambda: office_queue(national, "intake", cursor=None))

@@ -120,16 +120,10 @@ class RegulatorMembership(models.Model):
         return f"{self.user} ({self.office}, {self.get_role_display()})"
 
 
-class OfficeWeekStats(models.Model):
-    """Figures of the complaints filed in one week against one merchant and now owned by one
-    office: the rollup the regulator dashboards add up, kept current by the
-    ``regulators.tasks.refresh_office_stats`` task (never a loop over cases in a page).
+class WeekFigures(models.Model):
+    """The figures of the complaints filed in one week (``week``, the Monday in Shanghai) that a
+    rollup row adds up: the columns both weekly rollups share."""
 
-    ``week`` is the Monday (Shanghai) of the filing week.
-    """
-
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
     week = models.DateField()
     filed = models.PositiveIntegerField(default=0)
     # Filed with an active ODR merchant, and of those settled by negotiation with it.
@@ -166,15 +160,59 @@ class OfficeWeekStats(models.Model):
     refreshed_at = models.DateTimeField()
 
     class Meta:
+        abstract = True
+
+
+class OfficeWeekStats(WeekFigures):
+    """Figures of the complaints filed in one week against one merchant and now owned by one
+    office, kept current by ``regulators.stats.office_stats_refresh`` (never a loop over cases
+    in a page). The merchant dashboards add up a merchant's rows; the regulator dashboards rank
+    merchants on them.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["office", "week", "merchant"], name="office_week_stats_unique"
             )
         ]
-        indexes = [models.Index(fields=["week", "office"], name="office_week_stats_week_idx")]
+        indexes = [
+            # Ranking the merchants of a period: read from the index alone.
+            models.Index(
+                fields=["week", "office", "merchant"],
+                include=["filed"],
+                name="office_week_stats_rank_idx",
+            ),
+            models.Index(fields=["merchant", "week"], name="office_week_stats_merchant_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.week} {self.merchant_id}"
+
+
+class OfficeIndustryWeekStats(WeekFigures):
+    """The same figures per office, industry and week: what the regulator dashboards add up for
+    their totals, offices, industries and weeks. One row stands for all the merchants of an
+    industry, so a national dashboard reads a few rows per office and week, however many
+    merchants and cases there are. Derived from ``OfficeWeekStats`` in the same refresh.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    industry = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "week", "industry"], name="office_industry_week_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["week", "office"], name="office_industry_week_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.week} {self.industry}"
 
 
 class CallbackSample(models.Model):

@@ -39,6 +39,7 @@ from .models import (
     CallbackSample,
     ComplainantReview,
     Office,
+    OfficeIndustryWeekStats,
     OfficeWeekStats,
     RegulatorMembership,
 )
@@ -86,14 +87,15 @@ def office_queue(
 def office_queue_counts(office: Office, *, now: datetime, subtree_ids: list[int]) -> list[dict]:
     """For each office of the subtree that has any: cases awaiting acceptance, how many of them
     are overdue, and cases in mediation. Each count is read from a partial index of its status
-    (office, deadline) alone, so a national office's backlog costs what a county's does."""
+    (office, deadline) alone, an index-only scan: ``COUNT(*)``, since counting the primary key
+    would send every row to the table."""
     cases = office_cases(office, subtree_ids=subtree_ids).order_by()
     intake = (
         cases.filter(status=Status.REGULATOR_INTAKE)
         .values("office_id")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(intake_due_at__lt=now)))
+        .annotate(n=Count("*"), overdue=Count("intake_due_at", filter=Q(intake_due_at__lt=now)))
     )
-    mediation = cases.filter(status=Status.MEDIATION).values("office_id").annotate(n=Count("pk"))
+    mediation = cases.filter(status=Status.MEDIATION).values("office_id").annotate(n=Count("*"))
     by_office: dict[int, dict] = {}
     for row in intake:
         by_office[row["office_id"]] = {
@@ -459,32 +461,63 @@ def _sums() -> dict:
     return {name: Coalesce(Sum(name), zero.get(name, 0)) for name in STATS_FIELDS}
 
 
+def _zero_sums() -> dict:
+    return {name: Decimal("0") if name == "recovered" else 0 for name in STATS_FIELDS}
+
+
+def _add_into(sums: dict, row: dict) -> None:
+    for name in STATS_FIELDS:
+        sums[name] += row[name]
+
+
+def _in_subtree(rows: QuerySet, office: Office, ids: list[int]) -> QuerySet:
+    """Rollup rows of the offices ``ids`` (``office``'s subtree). The national office's subtree
+    is every office: no filter, as for its cases (``office_cases``)."""
+    rows = rows.order_by()
+    return rows if office.parent_id is None else rows.filter(office_id__in=ids)
+
+
+def _top_merchants(office: Office, ids: list[int], period: dict, top: int) -> list[dict]:
+    """The ``top`` merchants with the most complaints in the period, with their figures: ranked
+    on the per-merchant rollup's covering index (merchant and count only), then added up for
+    those merchants alone."""
+    rows = _in_subtree(OfficeWeekStats.objects.filter(**period), office, ids)
+    ranked = rows.values("merchant_id").annotate(n=Sum("filed")).order_by("-n", "merchant_id")[:top]
+    figures = (
+        rows.filter(merchant_id__in=[row["merchant_id"] for row in ranked])
+        .values("merchant_id", "merchant__name", "merchant__odr_status")
+        .annotate(**_sums())
+        .order_by("-filed", "merchant_id")
+    )
+    return [_with_rates(row) for row in figures]
+
+
 def office_dashboard(
     office: Office, first_week: date, last_week: date, *, now: datetime, top: int = 20
 ) -> dict:
     """The office's figures for complaints filed in the weeks ``first_week``–``last_week``
-    (Mondays), added up from the rollup over the subtree: totals, each child office (and the
-    office's own cases), industries and merchants (the ``top`` by volume), and each week; plus
-    the live backlog and open referrals. A fixed number of queries whatever the number of cases."""
+    (Mondays), added up from the rollups over the subtree: totals, each child office (and the
+    office's own cases), industries and each week from the per-industry rollup; the ``top``
+    merchants by volume from the per-merchant one; plus the live backlog and open referrals.
+    A fixed number of queries whatever the number of cases."""
     subtree = list(Office.objects.subtree_of(office).values_list("pk", "path", "parent_id"))
     ids = [pk for pk, _path, _parent in subtree]
-    stats = OfficeWeekStats.objects.filter(
-        office_id__in=ids, week__gte=first_week, week__lte=last_week
-    ).order_by()
-    totals = _with_rates(stats.aggregate(**_sums()))
+    period = {"week__gte": first_week, "week__lte": last_week}
+    stats = _in_subtree(OfficeIndustryWeekStats.objects.filter(**period), office, ids)
+    weekly = list(stats.values("week").annotate(**_sums()).order_by("week"))
+    # The totals are the weeks added up (a loop over weeks, not cases).
+    totals = _zero_sums()
+    for row in weekly:
+        _add_into(totals, row)
     per_office = {row["office_id"]: row for row in stats.values("office_id").annotate(**_sums())}
     # Fold each office of the subtree into the child of ``office`` it lies under (a loop over
-    # offices, a few hundred at most, not over cases).
+    # offices, a few hundred at most).
     children = {pk: path for pk, path, parent in subtree if parent == office.pk}
-    folded: dict[int, dict] = {office.pk: dict.fromkeys(STATS_FIELDS, 0)}
-    folded.update({pk: dict.fromkeys(STATS_FIELDS, 0) for pk in children})
+    folded = {pk: _zero_sums() for pk in [office.pk, *children]}
     for pk, path, _parent in subtree:
-        row = per_office.get(pk)
-        if row is None:
-            continue
-        into = next((c for c, c_path in children.items() if path.startswith(c_path)), office.pk)
-        for name in STATS_FIELDS:
-            folded[into][name] += row[name]
+        if pk in per_office:
+            into = next((c for c, c_path in children.items() if path.startswith(c_path)), office.pk)
+            _add_into(folded[into], per_office[pk])
     names = dict(Office.objects.filter(pk__in=folded).values_list("pk", "name"))
     by_office = [
         {"office_id": pk, "name": names.get(pk, ""), "own": pk == office.pk, **_with_rates(sums)}
@@ -493,24 +526,18 @@ def office_dashboard(
     ]
     by_industry = [
         _with_rates(row)
-        for row in stats.values("merchant__industry").annotate(**_sums()).order_by("-filed")[:top]
+        for row in stats.values("industry").annotate(**_sums()).order_by("-filed", "industry")[:top]
     ]
-    by_merchant = [
-        _with_rates(row)
-        for row in stats.values("merchant_id", "merchant__name", "merchant__odr_status")
-        .annotate(**_sums())
-        .order_by("-filed", "merchant_id")[:top]
-    ]
-    weekly = [_with_rates(row) for row in stats.values("week").annotate(**_sums()).order_by("week")]
+    by_merchant = _top_merchants(office, ids, period, top)
     backlog = office_queue_counts(office, now=now, subtree_ids=ids)
     return {
         "first_week": first_week,
         "last_week": last_week,
-        "totals": totals,
+        "totals": _with_rates(totals),
         "by_office": by_office,
         "by_industry": by_industry,
         "by_merchant": by_merchant,
-        "weekly": weekly,
+        "weekly": [_with_rates(row) for row in weekly],
         "backlog": {
             "intake": sum(b["intake"] for b in backlog),
             "overdue": sum(b["overdue"] for b in backlog),

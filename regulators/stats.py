@@ -1,10 +1,12 @@
-"""The weekly rollup of complaint figures per office and merchant (``OfficeWeekStats``), which
-the regulator dashboards add up instead of reading the case table.
+"""The weekly rollups of complaint figures the dashboards add up instead of reading the case
+table: per office and merchant (``OfficeWeekStats``), and per office and industry
+(``OfficeIndustryWeekStats``, a few rows per office and week whatever the number of merchants).
 
 ``office_stats_refresh`` recomputes the weeks from ``since`` on in one aggregate query over the
 cases filed in them (grouped by office, merchant and filing week) and writes the rows with an
-upsert; weeks before ``since`` keep their rows. The Celery beat task runs it every few minutes for
-the recent weeks and nightly for the whole year, so a dashboard is at most minutes behind.
+upsert, then adds those rows up per industry in a second query; weeks before ``since`` keep their
+rows. The Celery beat task runs it every few minutes for the recent weeks and nightly for the
+whole year, so a dashboard is at most minutes behind.
 """
 
 from datetime import date, datetime, timedelta
@@ -17,7 +19,7 @@ from django.utils import timezone
 from cases.deadlines import SHANGHAI, local_date
 from cases.models import Agreement, Case, CaseEvent, Remedy, Status
 
-from .models import OfficeWeekStats
+from .models import OfficeIndustryWeekStats, OfficeWeekStats
 
 E = CaseEvent.Type
 # The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
@@ -149,4 +151,28 @@ def office_stats_refresh(since: date | None = None, *, now: datetime | None = No
             unique_fields=["office", "week", "merchant"],
             update_fields=[*COUNTED, "refreshed_at"],
         )
+        _industry_rollup(first_week, now)
     return len(rows)
+
+
+def _industry_rollup(first_week: date, now: datetime) -> None:
+    """Replace the per-industry rows of the weeks from ``first_week`` with the sums of the
+    per-merchant rows (one grouped query), under the merchants' current industries."""
+    sums = (
+        OfficeWeekStats.objects.filter(week__gte=first_week)
+        .order_by()
+        .values("office_id", "merchant__industry", "week")
+        .annotate(**{name: Sum(name) for name in COUNTED})
+    )
+    rows = [
+        OfficeIndustryWeekStats(
+            office_id=row["office_id"],
+            industry=row["merchant__industry"],
+            week=row["week"],
+            refreshed_at=now,
+            **{name: row[name] for name in COUNTED},
+        )
+        for row in sums
+    ]
+    OfficeIndustryWeekStats.objects.filter(week__gte=first_week).delete()
+    OfficeIndustryWeekStats.objects.bulk_create(rows, batch_size=2000)

@@ -98,7 +98,7 @@ TABLE_COLUMNS = [
 ]
 TABLES = {
     "offices": ("by_office", gettext_lazy("Office"), "name"),
-    "industries": ("by_industry", gettext_lazy("Industry"), "merchant__industry"),
+    "industries": ("by_industry", gettext_lazy("Industry"), "industry"),
     "merchants": ("by_merchant", gettext_lazy("Merchant"), "merchant__name"),
     "weeks": ("weekly", gettext_lazy("Week"), "week"),
 }

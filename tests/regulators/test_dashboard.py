@@ -1,16 +1,20 @@
-"""The office dashboard (product §2) from the weekly rollup, checked against cases counted by
+"""The office dashboard (product §2) from the weekly rollups, checked against cases counted by
 hand; exports as CSV and XLSX, escaped against formula injection and audited."""
 
 import csv
+import importlib
 import io
 from datetime import date
 
 import pytest
+from django.apps import apps
+from django.db.models import Sum
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cases import services
 from core.models import AuditEntry
+from regulators.models import OfficeIndustryWeekStats, OfficeWeekStats
 from regulators.selectors import office_dashboard
 from regulators.stats import office_stats_refresh
 from tests import factories as f
@@ -79,7 +83,59 @@ def test_the_city_adds_up_its_districts(history):
     assert by_office == {history["140105"].name: 3, history["140106"].name: 1}
     assert figures["backlog"]["intake"] == 1
     assert [w["filed"] for w in figures["weekly"]] == [4]
-    assert {row["merchant__industry"] for row in figures["by_industry"]} >= {"餐饮"}
+    assert {row["industry"] for row in figures["by_industry"]} >= {"餐饮"}
+
+
+def test_the_national_office_adds_up_every_office(history):
+    national = office_dashboard(history["000000"], date(2026, 2, 23), date(2026, 3, 2), now=NOW)
+    city = office_dashboard(history["140100"], date(2026, 2, 23), date(2026, 3, 2), now=NOW)
+    assert national["totals"] == city["totals"]
+    assert [(row["name"], row["filed"]) for row in national["by_office"]] == [
+        (history["140000"].name, 4)
+    ]
+    assert national["backlog"] == city["backlog"] == {"intake": 1, "overdue": 1, "mediation": 0}
+
+
+def test_industries_and_merchants_are_ranked_by_complaints(history, acme, file_case):
+    file_case(merchant=acme, now=at(2026, 2, 24, 10))  # acme now has two, the others one
+    office_stats_refresh(now=NOW)
+    figures = office_dashboard(history["140100"], date(2026, 2, 23), date(2026, 3, 2), now=NOW)
+    industries = [(row["industry"], row["filed"]) for row in figures["by_industry"]]
+    assert industries == [("retail", 4), ("餐饮", 1)]
+    merchants = [(row["merchant__name"], row["filed"]) for row in figures["by_merchant"]]
+    assert merchants[0] == (acme.name, 2) and len(merchants) == 4
+    assert figures["by_merchant"][0]["settled_directly"] == 1
+    top = office_dashboard(history["140100"], date(2026, 2, 23), date(2026, 3, 2), now=NOW, top=1)
+    assert [row["merchant__name"] for row in top["by_merchant"]] == [acme.name]
+    assert top["by_industry"] == figures["by_industry"][:1]
+
+
+def test_the_industry_rollup_follows_the_merchants_industry(history, acme):
+    acme.industry = "数码"
+    acme.save(update_fields=["industry"])
+    office_stats_refresh(now=NOW)
+    rows = OfficeIndustryWeekStats.objects.filter(office=history["140105"])
+    assert dict(rows.values_list("industry", "filed")) == {"数码": 1, "retail": 2}
+
+
+def test_the_industry_rollup_adds_up_the_merchant_rollup(history):
+    def by_industry(model, industry):
+        return (
+            model.objects.values(industry)
+            .annotate(filed=Sum("filed"), escalated=Sum("escalated"), recovered=Sum("recovered"))
+            .order_by(industry)
+        )
+
+    merchant_rows = list(by_industry(OfficeWeekStats, "merchant__industry"))
+    industry_rows = list(by_industry(OfficeIndustryWeekStats, "industry"))
+    assert [list(r.values())[1:] for r in merchant_rows] == [
+        list(r.values())[1:] for r in industry_rows
+    ]
+    # The migration that added the industry rollup fills it from the merchant rollup alike.
+    migration = importlib.import_module("regulators.migrations.0005_rollup_per_industry")
+    OfficeIndustryWeekStats.objects.all().delete()
+    migration.fill_industry_rollup(apps, None)
+    assert list(by_industry(OfficeIndustryWeekStats, "industry")) == industry_rows
 
 
 @pytest.mark.parametrize("extra", [0, 20])
