@@ -20,15 +20,11 @@ from .services import TICKET_MAX, hotline_complaint_register
 from .throttling import HotlineRateThrottle, TokenRateThrottle, WriteRateThrottle
 
 
-class HotlineComplaintSerializer(serializers.Serializer):
-    ticket = serializers.CharField(
-        max_length=TICKET_MAX, help_text=_("The hotline's own ticket number.")
-    )
-    consumer_phone = serializers.RegexField(
-        r"^1[3-9][0-9]{9}$",
-        help_text=_("The consumer's mainland mobile number: their account, or a new one."),
-    )
-    consumer_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+class ComplaintSerializer(serializers.Serializer):
+    """A complaint as the API takes it: the business it is against (found by its credit code,
+    or its name in its region, or recorded anew) and what happened. The engine checks the rest
+    (text limits, the purchase date, amounts)."""
+
     merchant_name = serializers.CharField(max_length=200)
     merchant_region_code = serializers.CharField(
         max_length=9, help_text=_("The business's region code (GB/T 2260), e.g. 140105.")
@@ -52,6 +48,17 @@ class HotlineComplaintSerializer(serializers.Serializer):
     )
     purchase_date = serializers.DateField(required=False, allow_null=True)
     order_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class HotlineComplaintSerializer(ComplaintSerializer):
+    ticket = serializers.CharField(
+        max_length=TICKET_MAX, help_text=_("The hotline's own ticket number.")
+    )
+    consumer_phone = serializers.RegexField(
+        r"^1[3-9][0-9]{9}$",
+        help_text=_("The consumer's mainland mobile number: their account, or a new one."),
+    )
+    consumer_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class HotlineCaseSerializer(serializers.Serializer):

@@ -7,12 +7,13 @@ A list of another role answers 404, as the portal pages do.
 
 import django_filters
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +34,10 @@ from .cases import (
     case_summary,
 )
 from .errors import COMMON_ERRORS, error_responses
+from .hotline import ComplaintSerializer
 from .paging import CURSOR_PARAMETER, cursor_of, page_data, paged
+from .services import consumer_complaint_file
+from .throttling import ComplaintRateThrottle, TokenRateThrottle, WriteRateThrottle
 
 PAGE_SIZE = 25
 
@@ -77,8 +81,25 @@ class ConsumerCaseFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
+class ConsumerComplaintSerializer(ComplaintSerializer):
+    contact_phone = serializers.RegexField(
+        r"^1[3-9][0-9]{9}$",
+        required=False,
+        allow_blank=True,
+        help_text=_("A mobile number for this complaint (default: the account's own)."),
+    )
+    consent_contact = serializers.BooleanField(
+        default=False, help_text=_("Show the consumer's name and phone to the merchant unmasked.")
+    )
+    consent_disclosure = serializers.BooleanField(
+        default=False,
+        help_text=_("Allow the case on public disclosure pages (without the consumer's name)."),
+    )
+
+
 class ConsumerCaseListApi(_ListApi):
     filterset_class = ConsumerCaseFilter
+    throttle_classes = [TokenRateThrottle, WriteRateThrottle, ComplaintRateThrottle]
 
     @extend_schema(
         operation_id="consumer_cases",
@@ -99,6 +120,34 @@ class ConsumerCaseListApi(_ListApi):
             cases, field="filed_at", descending=True, cursor=cursor_of(request), size=PAGE_SIZE
         )
         return Response(page_data(request, page, CaseSummarySerializer(page.rows, many=True).data))
+
+    @extend_schema(
+        operation_id="consumer_complaint_file",
+        summary="File a complaint (consumers)",
+        description="What the filing form does, in one request (channel `api`). The business is "
+        "found by its unified social credit code, or by its name in its region, or recorded "
+        "anew; the case goes to it if it is an active ODR merchant, else to the regulator "
+        "office of its region. Attach evidence afterwards with the `add_evidence` action.",
+        request=ConsumerComplaintSerializer,
+        responses={
+            201: OpenApiResponse(CaseSummarySerializer, description="The new case."),
+            **error_responses(400, *COMMON_ERRORS),
+        },
+        tags=["lists"],
+    )
+    def post(self, request: Request) -> Response:
+        _required(consumer_profile(request.user))
+        serializer = ConsumerComplaintSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        fields["contact_phone"] = fields.get("contact_phone") or None
+        case = consumer_complaint_file(consumer=request.user, **fields)
+        url = reverse("api:case", kwargs={"number": case.number})
+        return Response(
+            CaseSummarySerializer(case).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(url)},
+        )
 
 
 # --- The merchant's inbox ----------------------------------------------------------------------

@@ -198,6 +198,37 @@ def _respondent(*, name: str, region_code: str, credit_code: str, address: str) 
         raise ValidationFailed(" ".join(error.messages), field=field) from None
 
 
+def consumer_complaint_file(
+    *,
+    consumer: User,
+    merchant_name: str,
+    merchant_region_code: str,
+    merchant_credit_code: str = "",
+    merchant_address: str = "",
+    now: datetime | None = None,
+    **complaint,
+) -> Case:
+    """A consumer's complaint sent through the API (channel ``api``), against the business found
+    by its credit code or its name in its region, or recorded anew: what the filing form does,
+    in one request. Evidence is attached afterwards with the ``add_evidence`` action."""
+    try:
+        with transaction.atomic():
+            merchant = _respondent(
+                name=merchant_name,
+                region_code=merchant_region_code,
+                credit_code=merchant_credit_code,
+                address=merchant_address,
+            )
+            return case_file(
+                consumer=consumer, merchant=merchant, channel=Channel.API, now=now, **complaint
+            )
+    except ValidationFailed as error:
+        # The engine names the merchant (no office covers its region): the request names it so.
+        if error.field == "merchant":
+            error.field = "merchant_region_code"
+        raise
+
+
 def hotline_complaint_register(
     *,
     token: ApiToken,

@@ -53,6 +53,18 @@ class WriteRateThrottle(_ScopedThrottle):
         return self.key(who) if who else self.key(f"ip-{client_address(request)}")
 
 
+class ComplaintRateThrottle(_ScopedThrottle):
+    """Complaints filed through the API by one consumer."""
+
+    scope = "api_complaint"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.method != "POST":
+            return None
+        who = _who(request)
+        return self.key(who) if who else None
+
+
 class HotlineRateThrottle(_ScopedThrottle):
     """Complaints transferred by one hotline token."""
 

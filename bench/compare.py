@@ -12,8 +12,9 @@ the same background load; every answer must be a 200 that shows what the page sh
 largest size it also
 
 - files complaints / creates tickets over HTTP under concurrent load for ``--seconds``
-  (``--users`` client threads; the portal's complaint is its three-step form, three POSTs, the
-  helpdesk's ticket the public form, one POST), and times the engine's ``case_file`` directly;
+  (``--users`` client threads; the portal's complaint is its three-step form, three POSTs, and
+  its API, one POST; the helpdesk's ticket the public form, one POST), and times the engine's
+  ``case_file`` directly;
 - runs ``bench/sweep_bench.py`` (the deadline sweep, its own database ``odr_bench_sweep``).
 
 For every portal page it also records the slowest SQL queries with EXPLAIN (ANALYZE, BUFFERS) in
@@ -66,6 +67,10 @@ SERVER_ENV = {
     "LOG_LEVEL": "WARNING",
     # Both systems keep their database connections between requests, as deployed.
     "CONN_MAX_AGE": "60",
+    # The load test files far more complaints per consumer than a person may: the API's limits
+    # are still checked on every request (the cache round trip is measured), never reached.
+    "ODR_API_RATE_COMPLAINT": "1000000/h",
+    "ODR_API_RATE_WRITE": "1000000/m",
 }
 os.environ.update(SERVER_ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "odr.settings"
@@ -96,6 +101,19 @@ CASE_NUMBER = re.compile(r"\b\d{8}-[0-9A-Z]{8}\b")
 NEXT_CURSOR = re.compile(r'href="([^"]*[?&]after=[^"&#]+)"')
 # The API's list endpoint for the merchant owner: the first that exists is measured.
 API_CANDIDATES = ["/api/v1/merchant/inbox/", "/api/v1/cases/"]
+# Consumers' filing in one request, measured when the portal has it.
+API_FILING = "/api/v1/consumer/cases/"
+
+
+def _api_filing_exists() -> bool:
+    try:
+        view = resolve(API_FILING).func
+    except Resolver404:
+        return False
+    return hasattr(getattr(view, "view_class", None), "post")
+
+
+API_FILING_EXISTS = _api_filing_exists()
 # Per page and round: at most this long once MIN_REQUESTS requests are in.
 PAGE_BUDGET_SECONDS = 45
 MIN_REQUESTS = 5
@@ -530,6 +548,25 @@ def portal_filer(session: str, merchant_id: int):
     return file_one
 
 
+def portal_api_filer(session: str, merchant: dict):
+    """One consumer filing complaints through the API, one POST per complaint (the business
+    named by its credit code, as an app would after a search)."""
+    client = Client(PORTAL_PORT, {"sessionid": session})
+    opened = client.get("/my/")  # sets the CSRF cookie, as the app's first page would
+    if opened.status != 200 or not client.csrf_token:
+        raise CheckFailed(f"the consumer's page did not open: HTTP {opened.status}")
+    purchased = (date.today() - timedelta(days=10)).isoformat()
+    body = {**COMPLAINT, **merchant, "purchase_date": purchased}
+
+    def file_one() -> bool:
+        response = client.post(API_FILING, body)
+        if response.status != 201 or not CASE_NUMBER.search(response.text):
+            raise CheckFailed(f"API filing: HTTP {response.status} {response.text[:200]}")
+        return True
+
+    return file_one
+
+
 def helpdesk_filer(index: int):
     """One anonymous submitter creating tickets through the public form, one per call."""
     client = Client(HELPDESK_PORT)
@@ -557,13 +594,26 @@ def helpdesk_filer(index: int):
 
 
 def measure_filing(fixture: portal_data.Fixture, users: int, seconds: float, rounds: int) -> dict:
-    """Complaints / tickets per second under ``users`` concurrent clients, alternating."""
-    results: dict[str, list[dict]] = {"portal": [], "helpdesk": []}
+    """Complaints / tickets per second under ``users`` concurrent clients, alternating: the
+    portal's form, the portal's API (when the portal has consumer filing there) and the
+    helpdesk's ticket form."""
+    systems = ["portal", "helpdesk"]
+    merchant = Merchant.objects.get(pk=fixture.filing_merchant_id)
+    described = {
+        "merchant_name": merchant.name,
+        "merchant_region_code": merchant.region_code,
+        "merchant_credit_code": merchant.credit_code,
+    }
+    if API_FILING_EXISTS:
+        systems.insert(1, "portal_api")
+    results: dict[str, list[dict]] = {system: [] for system in systems}
     sessions = [portal_data.session_for(pk) for pk in fixture.consumer_ids[:users]]
     for _ in range(rounds):
-        for system in ("portal", "helpdesk"):
+        for system in systems:
             if system == "portal":
                 filers = [portal_filer(s, fixture.filing_merchant_id) for s in sessions]
+            elif system == "portal_api":
+                filers = [portal_api_filer(s, described) for s in sessions]
             else:
                 filers = [helpdesk_filer(i) for i in range(users)]
             run_load(filers, min(3.0, seconds))  # warm every worker
@@ -669,6 +719,50 @@ def ratio(portal: float | None, helpdesk: float | None) -> str:
     return f"{value:.2g} ({1 / value:.0f}× faster)" if value < 1 else f"{value:.2f}"
 
 
+def filing_table(filing: dict, run: dict) -> list[str]:
+    """The filing load test as a table: the portal's form, its API when measured, the helpdesk."""
+    columns = [
+        ("portal", "portal: complaint (3 POSTs of the form)", 3),
+        ("portal_api", "portal: complaint through the API (1 POST)", 1),
+        ("helpdesk", "django-helpdesk: ticket (public form, 1 POST)", 1),
+    ]
+    columns = [c for c in columns if filing.get(c[0])]
+
+    def median(system: str, key: str) -> float:
+        return statistics.median(r[key] for r in filing[system])
+
+    helpdesk = median("helpdesk", "per_second")
+    ratios = " / ".join(
+        f"{median(system, 'per_second') / helpdesk:.2f}"
+        for system, _label, _posts in columns
+        if system != "helpdesk"
+    )
+    rounds = len(filing["portal"])
+    return [
+        f"Filing under load ({run['users']} client threads, {run['seconds_load']:.0f} s per "
+        f"round, {rounds} rounds each, alternating, medians of the rounds; portal ÷ helpdesk "
+        f"for the form / the API):",
+        "",
+        "| | " + " | ".join(label for _s, label, _p in columns) + " | portal ÷ helpdesk |",
+        "|---|" + "---|" * (len(columns) + 1),
+        "| complaints (tickets) per second | "
+        + " | ".join(f"{median(s, 'per_second'):.1f}" for s, _l, _p in columns)
+        + f" | {ratios} |",
+        "| HTTP requests per second | "
+        + " | ".join(f"{posts * median(s, 'per_second'):.1f}" for s, _l, posts in columns)
+        + " | |",
+        "| latency p50 / p95 / p99, ms | "
+        + " | ".join(
+            " / ".join(f"{median(s, k):.0f}" for k in ("median_ms", "p95_ms", "p99_ms"))
+            for s, _l, _p in columns
+        )
+        + " | |",
+        "| failed operations | "
+        + " | ".join(str(sum(r["failed"] for r in filing[s])) for s, _l, _p in columns)
+        + " | |",
+    ]
+
+
 def render(run: dict) -> str:
     """The results as markdown for docs/benchmarks.md."""
     largest = run["sizes"][-1]
@@ -708,31 +802,7 @@ def render(run: dict) -> str:
         )
     filing = top.get("filing")
     if filing:
-        pr = statistics.median(r["per_second"] for r in filing["portal"])
-        hr = statistics.median(r["per_second"] for r in filing["helpdesk"])
-
-        def lat(system: str) -> str:
-            rows = filing[system]
-            return " / ".join(
-                f"{statistics.median(r[k] for r in rows):.0f}"
-                for k in ("median_ms", "p95_ms", "p99_ms")
-            )
-
-        lines += [
-            "",
-            f"Filing under load ({run['users']} client threads, {run['seconds_load']:.0f} s per "
-            f"round, {len(filing['portal'])} rounds each, medians of the rounds):",
-            "",
-            "| | portal: complaint (3 POSTs of the form) "
-            "| django-helpdesk: ticket (public form, 1 POST) | portal ÷ helpdesk |",
-            "|---|---|---|---|",
-            f"| throughput per second | {pr:.1f} complaints | {hr:.1f} tickets | {pr / hr:.2f} |",
-            f"| HTTP requests per second | {3 * pr:.1f} (3 per complaint) | {hr:.1f} | "
-            f"{3 * pr / hr:.2f} |",
-            f"| latency p50 / p95 / p99, ms | {lat('portal')} | {lat('helpdesk')} | |",
-            f"| failed operations | {sum(r['failed'] for r in filing['portal'])} | "
-            f"{sum(r['failed'] for r in filing['helpdesk'])} | |",
-        ]
+        lines += ["", *filing_table(filing, run)]
     lines += ["", "### Growth: each page's median (ms) by table size", ""]
     names = [
         n for n in PAGE_NAMES if any(n in run["by_size"][str(s)]["pages"] for s in run["sizes"])

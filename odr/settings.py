@@ -310,6 +310,8 @@ REST_FRAMEWORK = {
         "api_auth_failed": env.str("ODR_API_RATE_AUTH_FAILED", default="20/h"),
         # Tokens created by one merchant owner or regulator supervisor.
         "api_token_create": env.str("ODR_API_RATE_TOKEN_CREATE", default="10/h"),
+        # Complaints filed through the API by one consumer.
+        "api_complaint": env.str("ODR_API_RATE_COMPLAINT", default="20/h"),
         # Complaints transferred by one 12345 hotline token.
         "api_hotline": env.str("ODR_API_RATE_HOTLINE", default="600/h"),
     },

@@ -204,6 +204,9 @@ def expected_status(kind: str, name: str, persona: str, method: str) -> int:
         return 403  # refused before the case is looked up: says nothing about it
     if kind == ME:
         return 200
+    if kind == LIST and method == "post":
+        # Filing a complaint (consumers): the matrix's body is no complaint; nothing is filed.
+        return 400 if persona in LIST_OWNERS[name] else 404
     if kind == LIST:
         return 200 if persona in LIST_OWNERS[name] else 404
     return 404
