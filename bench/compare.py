@@ -550,7 +550,7 @@ def portal_filer(session: str, merchant_id: int):
 
 def portal_api_filer(session: str, merchant: dict):
     """One consumer filing complaints through the API, one POST per complaint (the business
-    named by its credit code, as an app would after a search)."""
+    named as an app would after a search: its credit code, or its name and region)."""
     client = Client(PORTAL_PORT, {"sessionid": session})
     opened = client.get("/my/")  # sets the CSRF cookie, as the app's first page would
     if opened.status != 200 or not client.csrf_token:
@@ -599,11 +599,9 @@ def measure_filing(fixture: portal_data.Fixture, users: int, seconds: float, rou
     helpdesk's ticket form."""
     systems = ["portal", "helpdesk"]
     merchant = Merchant.objects.get(pk=fixture.filing_merchant_id)
-    described = {
-        "merchant_name": merchant.name,
-        "merchant_region_code": merchant.region_code,
-        "merchant_credit_code": merchant.credit_code,
-    }
+    described = {"merchant_name": merchant.name, "merchant_region_code": merchant.region_code}
+    if merchant.credit_code:  # the generated merchants have none: found by name in the region
+        described["merchant_credit_code"] = merchant.credit_code
     if API_FILING_EXISTS:
         systems.insert(1, "portal_api")
     results: dict[str, list[dict]] = {system: [] for system in systems}
@@ -728,15 +726,18 @@ def filing_table(filing: dict, run: dict) -> list[str]:
     ]
     columns = [c for c in columns if filing.get(c[0])]
 
-    def median(system: str, key: str) -> float:
-        return statistics.median(r[key] for r in filing[system])
+    def median(system: str, key: str, times: int = 1) -> str:
+        values = [r[key] for r in filing[system] if key in r]  # none when every request failed
+        return (
+            f"{times * statistics.median(values):.{1 if key == 'per_second' else 0}f}"
+            if values
+            else "—"
+        )
 
-    helpdesk = median("helpdesk", "per_second")
-    ratios = " / ".join(
-        f"{median(system, 'per_second') / helpdesk:.2f}"
-        for system, _label, _posts in columns
-        if system != "helpdesk"
-    )
+    def ratio(system: str) -> str:
+        mine, theirs = median(system, "per_second"), median("helpdesk", "per_second")
+        return "—" if "—" in (mine, theirs) else f"{float(mine) / float(theirs):.2f}"
+
     rounds = len(filing["portal"])
     return [
         f"Filing under load ({run['users']} client threads, {run['seconds_load']:.0f} s per "
@@ -746,14 +747,16 @@ def filing_table(filing: dict, run: dict) -> list[str]:
         "| | " + " | ".join(label for _s, label, _p in columns) + " | portal ÷ helpdesk |",
         "|---|" + "---|" * (len(columns) + 1),
         "| complaints (tickets) per second | "
-        + " | ".join(f"{median(s, 'per_second'):.1f}" for s, _l, _p in columns)
-        + f" | {ratios} |",
+        + " | ".join(median(s, "per_second") for s, _l, _p in columns)
+        + " | "
+        + " / ".join(ratio(s) for s, _l, _p in columns if s != "helpdesk")
+        + " |",
         "| HTTP requests per second | "
-        + " | ".join(f"{posts * median(s, 'per_second'):.1f}" for s, _l, posts in columns)
+        + " | ".join(median(s, "per_second", posts) for s, _l, posts in columns)
         + " | |",
         "| latency p50 / p95 / p99, ms | "
         + " | ".join(
-            " / ".join(f"{median(s, k):.0f}" for k in ("median_ms", "p95_ms", "p99_ms"))
+            " / ".join(median(s, k) for k in ("median_ms", "p95_ms", "p99_ms"))
             for s, _l, _p in columns
         )
         + " | |",
