@@ -172,6 +172,9 @@ def test_a_table_exports_as_xlsx_and_csv_escaped_and_audited(client, history, ol
         ("merchants", "xlsx", 3),
         ("offices", "csv", 1),
     ]
+    industries = client.get(reverse("regulators:export", args=["industries", "csv"]) + query)
+    lines = b"".join(industries.streaming_content).decode("utf-8")[1:].splitlines()
+    assert [row[:2] for row in csv.reader(lines[1:])] == [["retail", "3"]]
 
 
 def test_a_queue_exports_only_the_offices_own_cases(client, history, yves):
