@@ -120,11 +120,10 @@ class RegulatorMembership(models.Model):
         return f"{self.user} ({self.office}, {self.get_role_display()})"
 
 
-class WeekFigures(models.Model):
-    """The figures of the complaints filed in one week (``week``, the Monday in Shanghai) that a
-    rollup row adds up: the columns both weekly rollups share."""
+class Figures(models.Model):
+    """The figures of a set of complaints that a rollup row adds up: the columns every rollup
+    shares."""
 
-    week = models.DateField()
     filed = models.PositiveIntegerField(default=0)
     # Filed with an active ODR merchant, and of those settled by negotiation with it.
     to_merchant = models.PositiveIntegerField(default=0)
@@ -158,6 +157,15 @@ class WeekFigures(models.Model):
     now_mediation = models.PositiveIntegerField(default=0)
     now_closed = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class WeekFigures(Figures):
+    """The figures of the complaints filed in one week (``week``, the Monday in Shanghai)."""
+
+    week = models.DateField()
 
     class Meta:
         abstract = True
@@ -213,6 +221,31 @@ class OfficeIndustryWeekStats(WeekFigures):
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.week} {self.industry}"
+
+
+class OfficeMerchantRanking(Figures):
+    """The merchants with the most complaints in an office's subtree over the dashboard's
+    default period (the weeks ``first_week``–``last_week``), ranked, with their figures: what a
+    dashboard shows by merchant without adding up a row per merchant and week of the whole
+    subtree. Recomputed for every office with the rollups (``regulators.stats``); a dashboard
+    for another period ranks the rollup itself."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    first_week = models.DateField()
+    last_week = models.DateField()
+    rank = models.PositiveSmallIntegerField()
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "first_week", "last_week", "rank"],
+                name="office_merchant_ranking_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.first_week}–{self.last_week} #{self.rank}"
 
 
 class CallbackSample(models.Model):

@@ -40,10 +40,12 @@ from .models import (
     ComplainantReview,
     Office,
     OfficeIndustryWeekStats,
+    OfficeMerchantRanking,
     OfficeWeekStats,
     RegulatorMembership,
 )
 from .stats import COUNTED as STATS_FIELDS
+from .stats import RANKED_MERCHANTS, default_period, merchants_ranked
 
 QUEUE_PAGE_SIZE = 25
 # Each queue: the cases' status and the deadline that orders it (most urgent first).
@@ -477,23 +479,38 @@ def _in_subtree(rows: QuerySet, office: Office, ids: list[int]) -> QuerySet:
     return rows if office.parent_id is None else rows.filter(office_id__in=ids)
 
 
-def _top_merchants(office: Office, ids: list[int], period: dict, top: int) -> list[dict]:
-    """The ``top`` merchants with the most complaints in the period, with their figures: ranked
-    on the per-merchant rollup's covering index (merchant and count only), then added up for
-    those merchants alone."""
+def _top_merchants(
+    office: Office, ids: list[int], first_week: date, last_week: date, top: int, now: datetime
+) -> list[dict]:
+    """The ``top`` merchants with the most complaints in the period, with their figures: for the
+    default period, the ranking the refresh keeps (one query); else ranked on the rollup."""
+    if top <= RANKED_MERCHANTS and (first_week, last_week) == default_period(local_date(now)):
+        stored = (
+            OfficeMerchantRanking.objects.filter(
+                office=office, first_week=first_week, last_week=last_week
+            )
+            .select_related("merchant")
+            .order_by("rank")[:top]
+        )
+        ranked = [
+            {
+                "merchant_id": row.merchant_id,
+                "merchant__name": row.merchant.name,
+                "merchant__odr_status": row.merchant.odr_status,
+                **{name: getattr(row, name) for name in STATS_FIELDS},
+            }
+            for row in stored
+        ]
+        if ranked:
+            return [_with_rates(row) for row in ranked]
+    period = {"week__gte": first_week, "week__lte": last_week}
     rows = _in_subtree(OfficeWeekStats.objects.filter(**period), office, ids)
-    ranked = rows.values("merchant_id").annotate(n=Sum("filed")).order_by("-n", "merchant_id")[:top]
-    figures = (
-        rows.filter(merchant_id__in=[row["merchant_id"] for row in ranked])
-        .values("merchant_id", "merchant__name", "merchant__odr_status")
-        .annotate(**_sums())
-        .order_by("-filed", "merchant_id")
-    )
+    figures = merchants_ranked(rows, top, "merchant__name", "merchant__odr_status")
     return [_with_rates(row) for row in figures]
 
 
 def office_dashboard(
-    office: Office, first_week: date, last_week: date, *, now: datetime, top: int = 20
+    office: Office, first_week: date, last_week: date, *, now: datetime, top: int = RANKED_MERCHANTS
 ) -> dict:
     """The office's figures for complaints filed in the weeks ``first_week``–``last_week``
     (Mondays), added up from the rollups over the subtree: totals, each child office (and the
@@ -528,7 +545,7 @@ def office_dashboard(
         _with_rates(row)
         for row in stats.values("industry").annotate(**_sums()).order_by("-filed", "industry")[:top]
     ]
-    by_merchant = _top_merchants(office, ids, period, top)
+    by_merchant = _top_merchants(office, ids, first_week, last_week, top, now)
     backlog = office_queue_counts(office, now=now, subtree_ids=ids)
     return {
         "first_week": first_week,

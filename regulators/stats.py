@@ -12,19 +12,33 @@ whole year, so a dashboard is at most minutes behind.
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from cases.deadlines import SHANGHAI, local_date
 from cases.models import Agreement, Case, CaseEvent, Remedy, Status
 
-from .models import OfficeIndustryWeekStats, OfficeWeekStats
+from .models import Office, OfficeIndustryWeekStats, OfficeMerchantRanking, OfficeWeekStats
 
 E = CaseEvent.Type
 # The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
 YEAR_OF_WEEKS = 54
 RECENT_WEEKS = 6
+# A dashboard's default period: the last 52 weeks, this one included; and how many merchants it
+# ranks (kept ranked for every office over the default period by each refresh).
+DEFAULT_WEEKS = 52
+RANKED_MERCHANTS = 20
 COUNTED = [
     "filed",
     "to_merchant",
@@ -50,6 +64,25 @@ COUNTED = [
 
 def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The first and last weeks (Mondays) of a dashboard's default period."""
+    last = monday(today)
+    return last - timedelta(weeks=DEFAULT_WEEKS - 1), last
+
+
+def merchants_ranked(rows: QuerySet[OfficeWeekStats], top: int, *fields: str) -> QuerySet:
+    """The ``top`` merchants of the per-merchant rollup ``rows`` with the most complaints, their
+    figures added up (with ``fields`` of each): ranked on the rollup's covering index (merchant
+    and count only), then added up for those merchants alone. Two queries."""
+    ranked = rows.values("merchant_id").annotate(n=Sum("filed")).order_by("-n", "merchant_id")[:top]
+    return (
+        rows.filter(merchant_id__in=[row["merchant_id"] for row in ranked])
+        .values("merchant_id", *fields)
+        .annotate(**{name: Sum(name) for name in COUNTED})
+        .order_by("-filed", "merchant_id")
+    )
 
 
 def _event(*types: str) -> Exists:
@@ -152,6 +185,7 @@ def office_stats_refresh(since: date | None = None, *, now: datetime | None = No
             update_fields=[*COUNTED, "refreshed_at"],
         )
         _industry_rollup(first_week, now)
+        _ranking_refresh(now)
     return len(rows)
 
 
@@ -176,3 +210,29 @@ def _industry_rollup(first_week: date, now: datetime) -> None:
     ]
     OfficeIndustryWeekStats.objects.filter(week__gte=first_week).delete()
     OfficeIndustryWeekStats.objects.bulk_create(rows, batch_size=2000)
+
+
+def _ranking_refresh(now: datetime) -> None:
+    """Rank the merchants of every office's subtree over the default period (two queries per
+    office, in the refresh task: a dashboard then reads its ranking in one)."""
+    first, last = default_period(local_date(now))
+    offices = list(Office.objects.values_list("pk", "path", "parent_id"))
+    period = OfficeWeekStats.objects.filter(week__gte=first, week__lte=last).order_by()
+    rows = []
+    for pk, path, parent in offices:
+        subtree = [other for other, other_path, _parent in offices if other_path.startswith(path)]
+        in_subtree = period if parent is None else period.filter(office_id__in=subtree)
+        for rank, row in enumerate(merchants_ranked(in_subtree, RANKED_MERCHANTS), start=1):
+            rows.append(
+                OfficeMerchantRanking(
+                    office_id=pk,
+                    first_week=first,
+                    last_week=last,
+                    rank=rank,
+                    merchant_id=row["merchant_id"],
+                    refreshed_at=now,
+                    **{name: row[name] for name in COUNTED},
+                )
+            )
+    OfficeMerchantRanking.objects.all().delete()
+    OfficeMerchantRanking.objects.bulk_create(rows, batch_size=2000)

@@ -1,7 +1,5 @@
 """The office's dashboard (product §2) and the exports of its tables and lists (CSV, XLSX)."""
 
-from datetime import timedelta
-
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,9 +16,8 @@ from core.forms import DateInput
 from core.models import AuditEntry
 
 from ..selectors import QUEUES, office_cases, office_dashboard, office_subtree_ids
-from ..stats import monday
+from ..stats import default_period, monday
 
-DEFAULT_WEEKS = 52
 MAX_WEEKS = 3 * 53
 
 
@@ -42,7 +39,7 @@ class PeriodForm(forms.Form):
 def _period(request: HttpRequest) -> tuple[PeriodForm, dict]:
     """The weeks asked for (their Mondays), or the last twelve months."""
     today = local_date(timezone.now())
-    default = {"start": monday(today) - timedelta(weeks=DEFAULT_WEEKS - 1), "end": today}
+    default = {"start": default_period(today)[0], "end": today}
     form = PeriodForm(request.GET if "start" in request.GET else None, initial=default)
     period = form.cleaned_data if form.is_bound and form.is_valid() else default
     return form, {"first_week": monday(period["start"]), "last_week": monday(period["end"])}

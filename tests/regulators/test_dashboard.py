@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from cases import services
 from core.models import AuditEntry
-from regulators.models import OfficeIndustryWeekStats, OfficeWeekStats
+from regulators.models import OfficeIndustryWeekStats, OfficeMerchantRanking, OfficeWeekStats
 from regulators.selectors import office_dashboard
-from regulators.stats import office_stats_refresh
+from regulators.stats import RANKED_MERCHANTS, default_period, office_stats_refresh
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.conftest import at, sign_in
@@ -110,6 +110,34 @@ def test_industries_and_merchants_are_ranked_by_complaints(history, acme, file_c
     assert top["by_industry"] == figures["by_industry"][:1]
 
 
+def test_the_default_period_reads_the_ranking_the_refresh_keeps(
+    history, acme, file_case, django_assert_num_queries
+):
+    first, last = default_period(date(2026, 3, 4))
+    city, national = history["140100"], history["000000"]
+
+    def ranking(office, top=RANKED_MERCHANTS):
+        figures = office_dashboard(office, first, last, now=NOW, top=top)["by_merchant"]
+        return [(row["merchant__name"], row["filed"], row["recovered"]) for row in figures]
+
+    # More than the kept ranking holds: ranked on the rollup itself, the same figures.
+    live = ranking(city, top=RANKED_MERCHANTS + 1)
+    assert ranking(city) == ranking(national) == live and len(live) == 4
+    assert live[0] == (acme.name, 1, live[0][2]) and str(live[0][2]) == "120.00"
+    assert OfficeMerchantRanking.objects.filter(office=city).count() == 4
+    assert not OfficeMerchantRanking.objects.filter(office=history["140106"]).exclude(
+        merchant__region_code="140106"
+    )
+    file_case(merchant=acme, now=at(2026, 3, 3, 10))
+    file_case(merchant=acme, now=at(2026, 3, 3, 11))
+    assert ranking(city)[0][:2] == (acme.name, 1)  # until the next refresh
+    office_stats_refresh(now=NOW)
+    assert ranking(city)[0][:2] == (acme.name, 3)
+    # A period that has no kept ranking yet (a new week before the refresh) is ranked anew.
+    OfficeMerchantRanking.objects.all().delete()
+    assert ranking(city)[0][:2] == (acme.name, 3)
+
+
 def test_the_industry_rollup_follows_the_merchants_industry(history, acme):
     acme.industry = "数码"
     acme.save(update_fields=["industry"])
@@ -146,9 +174,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
         file_case(merchant=f.MerchantFactory(), now=at(2026, 3, 2, 10))
     office_stats_refresh(now=NOW)
     sign_in(client, sam)
-    # Session, user, role row, second factor, office; the figures (11).
-    # +1: the navigation's unread notifications.
-    with django_assert_num_queries(17):
+    # Session, user, role row, second factor, office; the figures (10, the merchants from the
+    # kept ranking). +1: the navigation's unread notifications.
+    with django_assert_num_queries(16):
         response = client.get(URL)
     assert response.context["figures"]["totals"]["filed"] == 4 + extra
 
