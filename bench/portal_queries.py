@@ -7,7 +7,8 @@ of a merchant with a tenth of all cases, and the regulator queues and dashboards
 Run it on a database loaded by ``bench/compare.py`` (``make bench FULL=1`` leaves one with a
 million cases, merchant 1 holding a tenth of them). It calls the selectors the pages call, in
 one process (no HTTP), each warmed once and then timed 15 times (7 for the dashboards): median
-and 95th percentile. The regulator rollup is refreshed first when it is empty.
+and 95th percentile. The regulator rollups are refreshed first when they are empty (a deployment's
+Celery beat keeps them current).
 """
 
 import os
@@ -39,14 +40,14 @@ from merchants.selectors import (  # noqa: E402
     inbox_page,
     merchant_dashboard,
 )
-from regulators.models import Office, OfficeWeekStats  # noqa: E402
+from regulators.models import Office, OfficeMerchantRanking  # noqa: E402
 from regulators.selectors import (  # noqa: E402
     office_dashboard,
     office_queue,
     office_queue_counts,
     office_subtree_ids,
 )
-from regulators.stats import monday, office_stats_refresh  # noqa: E402
+from regulators.stats import RECENT_WEEKS, default_period, office_stats_refresh  # noqa: E402
 
 
 def t(label, fn, n=15):
@@ -113,26 +114,31 @@ def main() -> None:
     nids = office_subtree_ids(national)
     t("backlog counts national", lambda: office_queue_counts(national, now=now, subtree_ids=nids))
     t("intake queue national", lambda: office_queue(national, "intake", cursor=None))
-    if not OfficeWeekStats.objects.exists():
+    if not OfficeMerchantRanking.objects.exists():
         a = time.perf_counter()
         rows = office_stats_refresh()
         print(f"rollup refresh of a year: {rows} rows in {time.perf_counter() - a:.1f} s")
-    fw, lw = monday(today - timedelta(days=364)), monday(today)
-    t(
-        "regulator dashboard national (12 months)",
-        lambda: office_dashboard(national, fw, lw, now=now),
-        n=7,
-    )
-    t(
-        "regulator dashboard province (12 months)",
-        lambda: office_dashboard(province, fw, lw, now=now),
-        n=7,
-    )
-    t(
-        "regulator dashboard county (12 months)",
-        lambda: office_dashboard(county, fw, lw, now=now),
-        n=7,
-    )
+    fw, lw = default_period(today)
+    for label, office in (("national", national), ("province", province), ("county", county)):
+        t(
+            f"regulator dashboard {label} (default period: the last 52 weeks)",
+            lambda office=office: office_dashboard(office, fw, lw, now=now),
+            n=7,
+        )
+    # Another period: the merchants are ranked from the per-merchant rollup, not the kept ranking.
+    other = (fw - timedelta(weeks=1), lw - timedelta(weeks=1))
+    for label, office in (("national", national), ("province", province)):
+        t(
+            f"regulator dashboard {label} (another 52 weeks: merchants ranked from the rollup)",
+            lambda office=office: office_dashboard(office, *other, now=now),
+            n=7,
+        )
+    # What the Celery task does every few minutes (the rollups of the recent weeks and every
+    # office's ranking), once.
+    a = time.perf_counter()
+    rows = office_stats_refresh(today - timedelta(weeks=RECENT_WEEKS))
+    took = time.perf_counter() - a
+    print(f"refresh of the recent {RECENT_WEEKS} weeks: {rows} rows in {took:.1f} s")
 
 
 if __name__ == "__main__":
