@@ -223,6 +223,26 @@ class OfficeIndustryWeekStats(WeekFigures):
         return f"{self.office_id} {self.week} {self.industry}"
 
 
+class OfficeSubtreeWeekStats(WeekFigures):
+    """The same figures per office, industry and week for the office's whole subtree: its own
+    cases and those of every office below it, added up by the refresh from
+    ``OfficeIndustryWeekStats``. A dashboard reads its office's rows and its children's, a few
+    per week and industry however large the tree below."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    industry = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "week", "industry"], name="office_subtree_week_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/… {self.week} {self.industry}"
+
+
 class OfficeMerchantRanking(Figures):
     """The merchants with the most complaints in an office's subtree over the dashboard's
     default period (the weeks ``first_week``–``last_week``), ranked, with their figures: what a

@@ -41,6 +41,7 @@ from .models import (
     Office,
     OfficeIndustryWeekStats,
     OfficeMerchantRanking,
+    OfficeSubtreeWeekStats,
     OfficeWeekStats,
     RegulatorMembership,
 )
@@ -513,33 +514,41 @@ def office_dashboard(
     office: Office, first_week: date, last_week: date, *, now: datetime, top: int = RANKED_MERCHANTS
 ) -> dict:
     """The office's figures for complaints filed in the weeks ``first_week``–``last_week``
-    (Mondays), added up from the rollups over the subtree: totals, each child office (and the
-    office's own cases), industries and each week from the per-industry rollup; the ``top``
-    merchants by volume from the per-merchant one; plus the live backlog and open referrals.
+    (Mondays), from the rollups: totals, industries and each week from the office's per-subtree
+    rows, each child office from its own, the office's own cases from the per-office rollup;
+    the ``top`` merchants by volume; plus the live backlog and open referrals.
     A fixed number of queries whatever the number of cases."""
-    subtree = list(Office.objects.subtree_of(office).values_list("pk", "path", "parent_id"))
-    ids = [pk for pk, _path, _parent in subtree]
+    subtree = list(Office.objects.subtree_of(office).values_list("pk", "parent_id", "name"))
+    ids = [pk for pk, _parent, _name in subtree]
     period = {"week__gte": first_week, "week__lte": last_week}
-    stats = _in_subtree(OfficeIndustryWeekStats.objects.filter(**period), office, ids)
+    # The office's whole subtree: a few rows per week and industry, however large the tree.
+    stats = OfficeSubtreeWeekStats.objects.filter(office=office, **period).order_by()
     weekly = list(stats.values("week").annotate(**_sums()).order_by("week"))
     # The totals are the weeks added up (a loop over weeks, not cases).
     totals = _zero_sums()
     for row in weekly:
         _add_into(totals, row)
-    per_office = {row["office_id"]: row for row in stats.values("office_id").annotate(**_sums())}
-    # Fold each office of the subtree into the child of ``office`` it lies under (a loop over
-    # offices, a few hundred at most).
-    children = {pk: path for pk, path, parent in subtree if parent == office.pk}
-    folded = {pk: _zero_sums() for pk in [office.pk, *children]}
-    for pk, path, _parent in subtree:
-        if pk in per_office:
-            into = next((c for c, c_path in children.items() if path.startswith(c_path)), office.pk)
-            _add_into(folded[into], per_office[pk])
-    names = dict(Office.objects.filter(pk__in=folded).values_list("pk", "name"))
-    by_office = [
-        {"office_id": pk, "name": names.get(pk, ""), "own": pk == office.pk, **_with_rates(sums)}
-        for pk, sums in folded.items()
-        if sums["filed"] or pk != office.pk
+    # Each child's subtree, and the cases the office owns itself.
+    children = {pk: name for pk, parent, name in subtree if parent == office.pk}
+    per_child = {
+        row["office_id"]: row
+        for row in OfficeSubtreeWeekStats.objects.filter(office_id__in=children, **period)
+        .order_by()
+        .values("office_id")
+        .annotate(**_sums())
+    }
+    own = OfficeIndustryWeekStats.objects.filter(office=office, **period).aggregate(**_sums())
+    by_office = [{"office_id": office.pk, "name": office.name, "own": True, **_with_rates(own)}]
+    if not own["filed"]:
+        by_office = []
+    by_office += [
+        {
+            "office_id": pk,
+            "name": name,
+            "own": False,
+            **_with_rates(per_child.get(pk) or _zero_sums()),
+        }
+        for pk, name in children.items()
     ]
     by_industry = [
         _with_rates(row)

@@ -29,7 +29,13 @@ from django.utils import timezone
 from cases.deadlines import SHANGHAI, local_date
 from cases.models import Agreement, Case, CaseEvent, Remedy, Status
 
-from .models import Office, OfficeIndustryWeekStats, OfficeMerchantRanking, OfficeWeekStats
+from .models import (
+    Office,
+    OfficeIndustryWeekStats,
+    OfficeMerchantRanking,
+    OfficeSubtreeWeekStats,
+    OfficeWeekStats,
+)
 
 E = CaseEvent.Type
 # The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
@@ -185,6 +191,7 @@ def office_stats_refresh(since: date | None = None, *, now: datetime | None = No
             update_fields=[*COUNTED, "refreshed_at"],
         )
         _industry_rollup(first_week, now)
+        _subtree_rollup(first_week, now)
         _ranking_refresh(now)
     return len(rows)
 
@@ -210,6 +217,40 @@ def _industry_rollup(first_week: date, now: datetime) -> None:
     ]
     OfficeIndustryWeekStats.objects.filter(week__gte=first_week).delete()
     OfficeIndustryWeekStats.objects.bulk_create(rows, batch_size=2000)
+
+
+def add_up_subtrees(rows, paths: dict[int, str], fields: list[str]) -> dict[tuple, dict]:
+    """Add each per-office row (``office_id``, ``industry``, ``week`` and ``fields``) into the
+    office itself and every office above it (the ids of its materialised ``path``): the
+    figures of each (office's subtree, industry, week)."""
+    sums: dict[tuple, dict] = {}
+    for row in rows:
+        for office_id in paths[row["office_id"]].strip("/").split("/"):
+            key = (int(office_id), row["industry"], row["week"])
+            into = sums.setdefault(key, dict.fromkeys(fields, 0))
+            for name in fields:
+                into[name] += row[name]
+    return sums
+
+
+def _subtree_rollup(first_week: date, now: datetime) -> None:
+    """Replace the per-subtree rows of the weeks from ``first_week`` with the per-office rows
+    added up into every office above (a loop over rollup rows, in the refresh task)."""
+    own = OfficeIndustryWeekStats.objects.filter(week__gte=first_week).values(
+        "office_id", "industry", "week", *COUNTED
+    )
+    paths = dict(Office.objects.values_list("pk", "path"))
+    sums = add_up_subtrees(own.iterator(chunk_size=5000), paths, COUNTED)
+    OfficeSubtreeWeekStats.objects.filter(week__gte=first_week).delete()
+    OfficeSubtreeWeekStats.objects.bulk_create(
+        (
+            OfficeSubtreeWeekStats(
+                office_id=office_id, industry=industry, week=week, refreshed_at=now, **figures
+            )
+            for (office_id, industry, week), figures in sums.items()
+        ),
+        batch_size=2000,
+    )
 
 
 def _ranking_refresh(now: datetime) -> None:

@@ -14,7 +14,13 @@ from openpyxl import load_workbook
 
 from cases import services
 from core.models import AuditEntry
-from regulators.models import OfficeIndustryWeekStats, OfficeMerchantRanking, OfficeWeekStats
+from regulators.models import (
+    Office,
+    OfficeIndustryWeekStats,
+    OfficeMerchantRanking,
+    OfficeSubtreeWeekStats,
+    OfficeWeekStats,
+)
 from regulators.selectors import office_dashboard
 from regulators.stats import RANKED_MERCHANTS, default_period, office_stats_refresh
 from tests import factories as f
@@ -164,6 +170,29 @@ def test_the_industry_rollup_adds_up_the_merchant_rollup(history):
     OfficeIndustryWeekStats.objects.all().delete()
     migration.fill_industry_rollup(apps, None)
     assert list(by_industry(OfficeIndustryWeekStats, "industry")) == industry_rows
+
+
+def test_each_subtree_adds_up_the_offices_below_it(history):
+    def figures(model, **where):
+        return model.objects.filter(**where).aggregate(
+            filed=Sum("filed"), escalated=Sum("escalated"), recovered=Sum("recovered")
+        )
+
+    expected = {
+        code: figures(OfficeIndustryWeekStats, office__in=Office.objects.subtree_of(office))
+        for code, office in history.items()
+    }
+    assert expected["000000"]["filed"] == 4 and expected["140105"]["filed"] == 3
+    got = {code: figures(OfficeSubtreeWeekStats, office=office) for code, office in history.items()}
+    assert got == expected
+    # The migration that added the subtree rollup fills it from the per-office rows alike.
+    migration = importlib.import_module("regulators.migrations.0007_subtree_rollup")
+    OfficeSubtreeWeekStats.objects.all().delete()
+    migration.fill_subtree_rollup(apps, None)
+    again = {
+        code: figures(OfficeSubtreeWeekStats, office=office) for code, office in history.items()
+    }
+    assert again == expected
 
 
 @pytest.mark.parametrize("extra", [0, 20])
