@@ -18,7 +18,7 @@ export ODR_TEST_ARTIFACTS ?= $(CURDIR)/test-artifacts
 
 # System packages the test suite needs (browser tests, translations, file type checks, CJK fonts
 # in screenshots). Installed only when missing and only when running as root.
-TEST_SYSTEM_PACKAGES := chromium gettext libmagic1 fonts-wqy-microhei
+TEST_SYSTEM_PACKAGES := chromium gettext libmagic1 fonts-wqy-microhei redis-server
 
 .PHONY: help venv run test lint format messages compilemessages test-system-deps bench
 
@@ -66,6 +66,7 @@ test-system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	test -x /usr/bin/redis-server || missing="$$missing redis-server"; \
 	if command -v dpkg >/dev/null 2>&1; then \
 		dpkg -s libmagic1 >/dev/null 2>&1 || missing="$$missing libmagic1"; \
 		dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing="$$missing fonts-wqy-microhei"; \

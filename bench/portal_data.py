@@ -41,11 +41,7 @@ from consumers.models import ConsumerProfile
 from core.regions import NATIONAL, region_ancestors, region_children
 from merchants.models import Merchant, MerchantMembership
 from regulators.models import Office, RegulatorMembership
-
-try:
-    from regulators.stats import office_stats_refresh
-except ImportError:  # a portal from before the regulator dashboard's weekly rollup
-    office_stats_refresh = None
+from regulators.stats import office_stats_refresh
 
 CORPUS = json.loads((BENCH / "corpus" / "complaints.json").read_text())
 CATEGORIES = CORPUS["categories"]
@@ -622,8 +618,7 @@ def derive_tables() -> None:
             f'INSERT INTO "{table}" (merchant_id, status, count) '
             "SELECT merchant_id, status, count(*) FROM cases_case GROUP BY 1, 2"
         )
-    if office_stats_refresh is not None:
-        office_stats_refresh()
+    office_stats_refresh()
 
 
 # --- The rows the scenarios use ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import datetime
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
 
 from accounts.roles import regulator_membership
 from accounts.totp import totp_activate_with_secret
@@ -30,27 +31,26 @@ from regulators.models import Office
 from tests import factories as f
 
 
+def service_missing(message: str) -> None:
+    """A service or program of this machine that a test needs is missing: fail when
+    ODR_REQUIRE_SERVICES says everything must run (CI), else skip with the reason."""
+    if settings.ODR_REQUIRE_SERVICES:
+        pytest.fail(message + " (ODR_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
 def require_service(name: str, host: str, port: int) -> None:
     """Skip when a local service is missing, or fail when ODR_REQUIRE_SERVICES says it must run."""
     try:
         socket.create_connection((host, port), timeout=2).close()
     except OSError:
-        message = f"{name} is not reachable at {host}:{port}"
-        if settings.ODR_REQUIRE_SERVICES:
-            pytest.fail(message + " (ODR_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        service_missing(f"{name} is not reachable at {host}:{port}")
 
 
 @pytest.fixture
 def require_postgres():
-    from django.db import connection
-
     if connection.vendor != "postgresql":
-        if settings.ODR_REQUIRE_SERVICES:
-            pytest.fail(
-                "PostgreSQL is required (ODR_REQUIRE_SERVICES=1) but DATABASE_URL is not it"
-            )
-        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+        service_missing("needs PostgreSQL (set DATABASE_URL)")
 
 
 def at(*args) -> datetime:

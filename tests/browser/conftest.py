@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests.accounts.helpers import fresh_cache  # noqa: F401 (autouse fixtures)
+from tests.conftest import service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,10 +39,7 @@ def pytest_runtest_makereport(item, call):
 def chromium():
     """Launch Chromium once per module."""
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM}"
-        if settings.ODR_REQUIRE_SERVICES:
-            pytest.fail(message + " (ODR_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        service_missing(f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django refuses database access

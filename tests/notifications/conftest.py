@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from odr.celery import app as celery_app
+from tests.conftest import service_missing
 
 from .receiver import WebhookReceiver
 
@@ -75,10 +75,7 @@ class RedisServer:
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[RedisServer]:
     if shutil.which(REDIS_SERVER) is None:
-        message = f"{REDIS_SERVER} is not installed"
-        if django_settings.ODR_REQUIRE_SERVICES:
-            pytest.fail(message + " (ODR_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        service_missing(f"{REDIS_SERVER} is not installed")
     folder = tmp_path / "redis"
     folder.mkdir()
     server = RedisServer(folder)
