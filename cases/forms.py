@@ -2,12 +2,10 @@
 exactly one service (``run``); the engine decides whether the action is allowed."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
-from core.forms import DateInput
+from core.forms import DateInput, DomainErrorForm
 from regulators.models import Office
 
 from . import services
@@ -37,7 +35,7 @@ class TrackForm(forms.Form):
         return self.cleaned_data["number"].upper()
 
 
-class ActionForm(forms.Form):
+class ActionForm(DomainErrorForm):
     """A form for one action; its fields are prefixed with the action so that every form of the
     page has its own ids."""
 
@@ -53,19 +51,6 @@ class ActionForm(forms.Form):
 
     # Each form defines ``run(*, actor, now=None)``: call the one service of its action with the
     # cleaned data and return what it returns.
-
-    def engine_check(self, check, *args) -> None:
-        """Run one of the engine's checks of typed input now, so that its error is shown together
-        with the form's own (the service runs it again when it acts)."""
-        try:
-            check(*args)
-        except DomainError as error:
-            self.add_domain_error(error)
-
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show an engine error beside the field it names, or at the top of the form."""
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, ValidationError(error.message, code=error.code))
 
 
 def _reason_field(label, required=True) -> forms.CharField:

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .errors import DomainError
 from .regions import region_children, region_path, validate_region_code
 
 LEVEL_LABELS = (_("Province"), _("City"), _("District or county"))
@@ -101,3 +102,21 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DomainErrorForm(forms.Form):
+    """A form whose input a service checks too: its refusals are shown like the form's own
+    errors."""
+
+    def engine_check(self, check, *args) -> None:
+        """Run one of the services' checks of typed input now, so that its error is shown together
+        with the form's own (the service runs it again when it acts)."""
+        try:
+            check(*args)
+        except DomainError as error:
+            self.add_domain_error(error)
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a service's refusal beside the field it names, or at the top of the form."""
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, ValidationError(error.message, code=error.code))

@@ -2,12 +2,10 @@
 parses input for one service; the rules themselves live in ``merchants.services``."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.credit_code import normalize_credit_code, validate_credit_code
-from core.errors import DomainError
-from core.forms import RegionField
+from core.forms import DomainErrorForm, RegionField
 
 from .models import Merchant, MerchantMembership, contact_phone_validator
 
@@ -18,13 +16,6 @@ UNDERTAKING_TEXT = _(
     "and accept the supervision of the market regulator. We know that the regulator may suspend "
     "us or end our onboarding if we do not."
 )
-
-
-class DomainErrorForm(forms.Form):
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show a service's refusal beside the field it names, or at the top of the form."""
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, ValidationError(error.message, code=error.code))
 
 
 def _pledges_field() -> forms.MultipleChoiceField:

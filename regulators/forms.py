@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Channel
 from consumers.forms import ComplaintDetailsForm, RespondentForm
-from merchants.forms import DomainErrorForm
+from core.forms import DomainErrorForm
 
 from .models import BusinessInvitation, ComplainantReview
 

@@ -18,8 +18,8 @@ from api.selectors import api_token_list_for_merchant
 from api.services import api_token_create, api_token_revoke
 from api.throttling import TokenCreateThrottle
 from core.errors import DomainError
+from core.forms import DomainErrorForm
 
-from ..forms import DomainErrorForm
 from ..models import MerchantMembership
 from ._access import merchant_staff_page
 

@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import DomainErrorForm
 from core.paging import keyset_page
 
-from ..forms import DomainErrorForm
 from ..models import MerchantMembership, WebhookDelivery, WebhookEndpoint
 from ..webhooks import (
     SIGNATURE_HEADER,
@@ -24,6 +24,7 @@ from ..webhooks import (
     webhook_endpoint_get,
     webhook_endpoints_for_merchant,
     webhook_redeliver,
+    webhook_target,
 )
 from ._access import merchant_staff_page, not_found
 
@@ -47,6 +48,12 @@ class WebhookForm(DomainErrorForm):
     description = forms.CharField(
         label=gettext_lazy("Description (optional)"), max_length=200, required=False
     )
+
+    def clean_url(self) -> str:
+        # Where the address points (https, a public host) is told now, with the other errors.
+        url = self.cleaned_data["url"].strip()
+        self.engine_check(webhook_target, url)
+        return url
 
 
 def _endpoint(request: HttpRequest, membership: MerchantMembership, pk: int) -> WebhookEndpoint:

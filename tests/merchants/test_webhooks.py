@@ -409,6 +409,15 @@ def test_a_refused_registration_is_shown_beside_the_field(client, acme, mallory,
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_every_error_of_the_form_is_shown_at_once(client, acme, mallory):
+    sign_in(client, mallory)
+    response = client.post(reverse("merchants:webhooks"), {"url": "https://10.0.0.5/hook"})
+    errors = response.context["form"].errors
+    assert response.status_code == 422 and set(errors) == {"url", "events"}
+    assert "公网" in errors["url"][0]
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_agents_and_outsiders_get_not_found(client, acme, agent, trent, alice, olivia, mallory):
     endpoint, _secret = webhook_endpoint_create(
         merchant=acme, actor=mallory, url="https://93.184.215.14/hook", events=ALL
