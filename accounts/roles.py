@@ -12,6 +12,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("platform admin")
 
 
+# The one-to-one rows that give a person a role; ``accounts.backends`` loads them with the user.
+ROLE_RELATIONS = ("regulator_membership", "merchant_membership", "consumer_profile")
+
+
 def _related(user, name: str):
     try:
         return getattr(user, name)

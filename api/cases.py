@@ -27,7 +27,7 @@ from cases.selectors import (
     case_thread_for,
     contact_shown,
 )
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 
 from .errors import COMMON_ERRORS, error_responses
 
@@ -278,7 +278,7 @@ def case_detail(request: Request, case: Case, party: Party) -> dict:
         **{field: getattr(case, field) for field in DETAIL_FIELDS},
         "party": party,
         "available_actions": available_actions(request, case, party, offer=offer),
-        "deadlines": case_deadlines(case, now, load_calendar()),
+        "deadlines": case_deadlines(case, now, current_calendar()),
         "open_offer": _with_waiting(offer),
         "agreement": agreement,
         "contact": contact_shown(case, party, request),

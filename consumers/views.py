@@ -16,7 +16,7 @@ from cases.selectors import (
     filing_warnings,
 )
 from cases.services import case_file
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 from core.decorators import role_required
 from core.errors import ValidationFailed
 from core.paging import keyset_page
@@ -38,7 +38,7 @@ def home(request: HttpRequest, membership) -> HttpResponse:
     page = keyset_page(
         cases, field="filed_at", descending=True, cursor=request.GET.get("after"), size=PAGE_SIZE
     )
-    now, calendar = timezone.now(), load_calendar()
+    now, calendar = timezone.now(), current_calendar()
     rows = [
         {"case": case, "next": next(iter(case_deadlines(case, now, calendar)), None)}
         for case in page.rows
@@ -211,7 +211,7 @@ def filed(request: HttpRequest, number: str, membership) -> HttpResponse:
     """Right after filing: the case number, who has the case now and until when, and what
     happens if they do nothing."""
     case, _party = case_get_for_user(request.user, number, request)
-    deadlines = case_deadlines(case, timezone.now(), load_calendar())
+    deadlines = case_deadlines(case, timezone.now(), current_calendar())
     return render(
         request,
         "consumers/filed.html",

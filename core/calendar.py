@@ -16,6 +16,8 @@ from datetime import date
 
 import chinese_calendar
 
+from .cached import ProcessCopy
+
 _PACKAGE_HOLIDAYS = chinese_calendar.holidays
 _PACKAGE_WORKDAYS = chinese_calendar.workdays
 _PACKAGE_YEARS = frozenset(
@@ -69,3 +71,19 @@ def load_calendar() -> WorkCalendar:
         CalendarYear.objects.filter(published=True).values_list("year", flat=True)
     )
     return WorkCalendar(overrides=overrides, published_years=published)
+
+
+def current_calendar() -> WorkCalendar:
+    """The calendar as ``load_calendar`` builds it, from this process's copy (``core.cached``):
+    what services read on every request. Sweeps load their own."""
+    return _calendar_copy.get()
+
+
+def _watch_calendar_tables() -> None:
+    """Connect the copy to the override tables (``CoreConfig.ready``)."""
+    from .models import CalendarOverride, CalendarYear
+
+    _calendar_copy.watch(CalendarOverride, CalendarYear)
+
+
+_calendar_copy = ProcessCopy("calendar", load_calendar)

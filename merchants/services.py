@@ -41,7 +41,6 @@ from .models import (
 INVITATION_TOKEN_BYTES = 32
 
 
-@transaction.atomic
 def merchant_find_or_create_respondent(
     *, name: str, region_code: str, credit_code: str = "", address: str = ""
 ) -> Merchant:
@@ -50,6 +49,8 @@ def merchant_find_or_create_respondent(
     A known credit code identifies the merchant whatever name the consumer typed. Otherwise the
     same name in the same region does, unless that merchant's own credit code differs from the
     one typed (then they are two businesses). The region must be one of the national table.
+    It writes one row at most, so it needs no transaction of its own: callers that file the
+    complaint with it hold theirs.
     """
     name, region_code = name.strip(), region_code.strip()
     validate_region_code(region_code)

@@ -27,6 +27,7 @@ from accounts.roles import regulator_membership
 from accounts.totp import totp_activate_with_secret
 from cases import services
 from cases.deadlines import SHANGHAI
+from core.cached import forget_all
 from regulators.models import Office
 from tests import factories as f
 
@@ -82,6 +83,14 @@ def _frozen_clock():
     # The clock keeps ticking from TEST_NOW: live servers, browsers and workers need time to pass.
     with time_machine.travel(TEST_NOW, tick=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_process_copies():
+    # The policy and calendar copies of an earlier test may hold rows its rollback removed.
+    forget_all()
+    yield
+    forget_all()
 
 
 @pytest.fixture(autouse=True)

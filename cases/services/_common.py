@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.calendar import WorkCalendar, load_calendar
+from core.calendar import WorkCalendar, current_calendar
 from core.errors import ValidationFailed
 
 from ..deadlines import local_date
@@ -22,7 +22,7 @@ E = CaseEvent.Type
 
 
 def context(now: datetime | None) -> tuple[datetime, DeadlinePolicy, WorkCalendar]:
-    return now or timezone.now(), DeadlinePolicy.current(), load_calendar()
+    return now or timezone.now(), DeadlinePolicy.cached(), current_calendar()
 
 
 @contextmanager

@@ -91,7 +91,10 @@ def case_file(
     checked = [check_evidence_file(file) for file in evidence or []]
     if number is not None and Case.objects.filter(number=number).exists():
         raise ValidationFailed(_("That case number is taken."), code="duplicate", field="number")
-    with files_removed_on_failure() as stored, transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the API, the form and the
+    # regulator's registration find or record the business first): whatever fails in here
+    # fails the whole filing, and the caller's transaction is rolled back with it.
+    with files_removed_on_failure() as stored, transaction.atomic(savepoint=False):
         case = Case(
             number=number or _new_number(now),
             consumer=consumer,

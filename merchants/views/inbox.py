@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Status
 from cases.services import case_acknowledge
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 from core.decorators import role_required
 from core.errors import DomainError
 
@@ -28,7 +28,7 @@ def home(request: HttpRequest, membership) -> HttpResponse:
     if not merchant.receives_complaints_directly:  # applied, rejected, suspended or exited
         return redirect("merchants:status")
     flt = InboxFilter.from_params(request.GET)
-    now, calendar = timezone.now(), load_calendar()
+    now, calendar = timezone.now(), current_calendar()
     page = inbox_page(merchant, flt, cursor=request.GET.get("after"), now=now, calendar=calendar)
     params = request.GET.copy()
     params.pop("after", None)

@@ -13,7 +13,7 @@ from cases.models import DEADLINES
 from cases.services import case_file
 from consumers.forms import ComplaintDetailsForm
 from consumers.services import consumer_for_phone
-from core.calendar import load_calendar
+from core.calendar import current_calendar
 from core.decorators import role_required
 from core.errors import ValidationFailed
 from core.regions import region_full_name
@@ -79,7 +79,7 @@ def queue(request: HttpRequest, membership, name: str) -> HttpResponse:
         raise Http404("No such queue.")
     office = membership.office
     page = office_queue(office, name, cursor=request.GET.get("after"))
-    now, calendar = timezone.now(), load_calendar()
+    now, calendar = timezone.now(), current_calendar()
     return render(
         request,
         "regulators/queue.html",

@@ -132,9 +132,8 @@ def test_my_cases_take_a_fixed_number_of_queries(
     for _ in range(rows):
         file_case()
     client = as_user(alice)
-    # Session, user, the regulator second-factor middleware's look-up, the consumer profile (4);
-    # the page (1).
-    with django_assert_num_queries(5):
+    # Session, user with its role rows (2); the page (1).
+    with django_assert_num_queries(3):
         assert client.get(MINE).status_code == 200
 
 
@@ -145,10 +144,10 @@ def test_the_inbox_takes_a_fixed_number_of_queries(
     _many(file_case, rows)
     client = bearer(acme_token[1])
     client.get(COUNTS)  # the token's last use is written once a minute, not here
-    # The token with its user, the membership, the merchant (3); the page, its offices (2); the
-    # calendar (2). (A page running past the cases with a deadline into those without takes one
-    # more, as on the portal's inbox.)
-    with django_assert_num_queries(7):
+    # The token with its user and role rows, the merchant (2); the page, its offices (2); the
+    # calendar is this process's copy. (A page running past the cases with a deadline into those
+    # without takes one more, as on the portal's inbox.)
+    with django_assert_num_queries(4):
         assert client.get(INBOX).status_code == 200
 
 
@@ -160,9 +159,9 @@ def test_the_intake_queue_takes_a_fixed_number_of_queries(
         consumer = f.ConsumerFactory()
         escalate(file_case(consumer=consumer), mallory, consumer)
     client = as_user(olivia)
-    # Session, user, the membership, the second-factor check (4); the office, its subtree, the
-    # page (3).
-    with django_assert_num_queries(7):
+    # Session, user with its role rows, the second-factor check (3); the office, its subtree,
+    # the page (3).
+    with django_assert_num_queries(6):
         assert client.get(INTAKE).status_code == 200
 
 
@@ -175,7 +174,7 @@ def test_the_case_page_takes_a_fixed_number_of_queries_whatever_the_thread(
         services.case_post_message(case=case, actor=alice, body=f"消息 {n}", now=at(2026, 3, 3, 9))
     client = bearer(acme_token[1])
     client.get(COUNTS)
-    # The token with its user, the case, the membership (3); the open offer, the calendar (3);
-    # the thread and its messages (2).
-    with django_assert_num_queries(8):
+    # The token with its user and role rows, the case (2); the open offer (1; the calendar is
+    # this process's copy); the thread and its messages (2).
+    with django_assert_num_queries(5):
         assert client.get(f"/api/v1/cases/{case.number}/").status_code == 200

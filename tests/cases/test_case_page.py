@@ -320,9 +320,9 @@ def test_case_page_and_thread_run_a_fixed_number_of_queries(
         )
     sign_in(client, alice)
     # The page's navigation counts the unread notifications; the thread partial has none.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(7):
         client.get(reverse("cases:detail", args=[case.number]))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(6):
         client.get(reverse("cases:thread", args=[case.number]), {"since": 0})
 
 

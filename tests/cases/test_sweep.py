@@ -276,7 +276,9 @@ def test_changing_the_policy_does_not_change_reminders_of_open_cases(file_case, 
     from cases.models import DeadlinePolicy
 
     case = file_case()  # given reminders at 3 and 1 working days before Mon 03-16
-    DeadlinePolicy.objects.update(settle_reminder_working_days=[5, 2])
+    policy = DeadlinePolicy.current()  # as the admin changes it
+    policy.settle_reminder_working_days = [5, 2]
+    policy.save()
     sweep_deadlines(at(2026, 3, 16, 9))
     sent = case.events.filter(type=E.REMINDER_SENT).order_by("seq")
     assert [e.data["working_days_before"] for e in sent] == [3, 1]

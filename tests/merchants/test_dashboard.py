@@ -76,9 +76,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
         file_case(consumer=f.ConsumerFactory(), now=at(2026, 3, 2, 10))
     office_stats_refresh(now=at(2026, 3, 4, 10))
     sign_in(client, mallory)
-    # Session, user, the role rows (2) and the merchant, the figures from the rollup (2), the
+    # Session, user with its role rows, the merchant, the figures from the rollup (2), the
     # navigation's unread notifications.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(URL)
     assert response.status_code == 200
     assert response.context["figures"]["total"] == 3 + extra

@@ -477,9 +477,9 @@ def test_the_delivery_log_runs_a_fixed_number_of_queries(
     for i in range(rows):
         file_case(now=at(2026, 3, 2, 10, i))
     sign_in(client, mallory)
-    # Session, user, the second-factor middleware's regulator check, the membership, the
-    # endpoint, the page of the log, the navigation's role and its unread notifications.
-    with django_assert_num_queries(8):
+    # Session, user with its role rows, the membership's merchant, the endpoint, the page of the
+    # log, the navigation's unread notifications.
+    with django_assert_num_queries(6):
         response = client.get(reverse("merchants:webhook", args=[endpoint.pk]))
     assert len(response.context["page"].rows) == min(rows, 25)
 

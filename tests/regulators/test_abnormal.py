@@ -259,10 +259,10 @@ def test_the_list_runs_a_fixed_number_of_queries(
             file_case(consumer=consumer, now=at(2026, 2, day, 10))
         complainant_review(consumer=consumer, actor=olivia, decision="abnormal", reason="理由")
     sign_in(client, sam)
-    # Session, user, the role rows and the second factor (5); the subtree's offices, the page,
-    # the decisions on its complainants (3).
+    # Session, user with its role rows, the office and the second factor (4); the subtree's
+    # offices, the page, the decisions on its complainants (3).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(LIST)
     assert len(response.context["rows"]) == consumers
 
@@ -276,9 +276,9 @@ def test_the_complainant_page_runs_a_fixed_number_of_queries(
         case = file_case(consumer=consumer, now=at(2026, 2, day, 10))
         complainant_flag(case=case, actor=mallory, reason="理由")
     sign_in(client, olivia)
-    # Session, user, the role rows and the second factor (5); the complainant, the subtree's
-    # offices, the page of cases with the flags, the audit entry, the counts, the decisions (6).
-    # +1: the navigation's unread notifications.
-    with django_assert_num_queries(12):
+    # Session, user with its role rows, the office and the second factor (4); the complainant,
+    # the subtree's offices, the page of cases with the flags, the audit entry, the counts, the
+    # decisions (6). +1: the navigation's unread notifications.
+    with django_assert_num_queries(11):
         response = client.get(detail(consumer))
     assert len(response.context["page"].rows) == cases

@@ -268,9 +268,9 @@ def test_the_list_runs_a_fixed_number_of_queries(
     callback_sample(now=at(2026, 3, 4, 1, 30))
     case_services.callback_record(case=made[0], actor=yves, satisfaction="satisfied")
     sign_in(client, sam)
-    # Session, user, the role rows and the second factor (5); the subtree's offices, the page
-    # with each case's latest call, the audit entry (3).
+    # Session, user with its role rows, the office and the second factor (4); the subtree's
+    # offices, the page with each case's latest call, the audit entry (3).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(LIST, {"state": "all"})
     assert len(response.context["page"].rows) == cases

@@ -203,9 +203,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
         file_case(merchant=f.MerchantFactory(), now=at(2026, 3, 2, 10))
     office_stats_refresh(now=NOW)
     sign_in(client, sam)
-    # Session, user, role row, second factor, office; the figures (10, the merchants from the
-    # kept ranking). +1: the navigation's unread notifications.
-    with django_assert_num_queries(16):
+    # Session, user with its role rows, second factor, office; the figures (10, the merchants
+    # from the kept ranking). +1: the navigation's unread notifications.
+    with django_assert_num_queries(15):
         response = client.get(URL)
     assert response.context["figures"]["totals"]["filed"] == 4 + extra
 

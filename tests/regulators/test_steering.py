@@ -229,14 +229,14 @@ def test_the_lists_run_a_fixed_number_of_queries(
         complaints(file_case, merchant, 2)
         business_invite(merchant=merchant, actor=sam, channel="letter")
     sign_in(client, sam)
-    # Session, user, the role rows and the second factor (5); the page of businesses with their
-    # counts and last invitation (1).
+    # Session, user with its role rows, the office and the second factor (4); the page of
+    # businesses with their counts and last invitation (1).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(LIST)
     assert len(response.context["page"].rows) == merchants
     # ... the subtree's offices, the page of invitations with the applications since (2).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(INVITATIONS)
     assert len(response.context["page"].rows) == merchants

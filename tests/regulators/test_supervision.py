@@ -296,10 +296,10 @@ def test_the_list_runs_a_fixed_number_of_queries(
         file_case(consumer=f.ConsumerFactory(), merchant=merchant, now=at(2026, 3, 3, 11))
         made.add(merchant)
     sign_in(client, sam)
-    # Session, user, the role rows and the second factor (5); the page of merchants, their
-    # figures in one grouped query, the counts per status (3).
+    # Session, user with its role rows, the office and the second factor (4); the page of
+    # merchants, their figures in one grouped query, the counts per status (3).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(LIST, {"status": "active"})
     rows = [row for row in response.context["rows"] if row["merchant"] in made]
     assert len(rows) == merchants  # besides Acme, active in Xiaodian
@@ -315,9 +315,9 @@ def test_the_merchant_page_runs_a_fixed_number_of_queries(
         merchant_services.merchant_suspend(merchant, pat, "理由", now=at(2026, 3, 3, 9))
         merchant_services.merchant_reinstate(merchant, pat, now=at(2026, 3, 3, 10))
     sign_in(client, olivia)
-    # Session, user, the role rows and the second factor (5); the merchant, its figures and its
-    # history (3).
+    # Session, user with its role rows, the office and the second factor (4); the merchant, its
+    # figures and its history (3).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("regulators:merchant", args=[merchant.pk]))
     assert len(response.context["history"]) == 2 + events

@@ -60,10 +60,10 @@ def test_the_queue_runs_a_fixed_number_of_queries(
     for _ in range(cases):
         intake_case(file_case)
     sign_in(client, sam)
-    # Session, user, the role row, the second-factor check, the office, the subtree ids, the
-    # page, the calendar (2).
+    # Session, user with its role rows, the second-factor check, the office, the subtree ids,
+    # the page (the calendar is this process's copy).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(7):
         response = client.get(INTAKE)
     assert len(response.context["rows"]) == min(cases, 25)
 
