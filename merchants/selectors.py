@@ -259,7 +259,8 @@ def merchant_dashboard(merchant, start: date, end: date) -> dict:
         ),
         "rating": sums["rating_sum"] / sums["rated"] if sums["rated"] else None,
         "rated": sums["rated"],
-        "paid": sums["paid"] or Decimal("0"),
+        # In fen: SQLite's sum of a decimal column comes back unscaled (120, not 120.00).
+        "paid": (sums["paid"] or Decimal("0")).quantize(Decimal("0.01")),
         "weekly": [(week.isoformat(), n) for week, n in weekly],
     }
 

@@ -441,9 +441,11 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _with_rates(sums: dict) -> dict:
-    """The rates a dashboard shows, from summed counts."""
+    """The rates a dashboard shows, from summed counts (and the money in fen: SQLite's sum of a
+    decimal column comes back unscaled)."""
     return {
         **sums,
+        "recovered": Decimal(sums["recovered"]).quantize(Decimal("0.01")),
         "settled_directly_rate": _rate(sums["settled_directly"], sums["to_merchant"]),
         "acknowledged_on_time_rate": _rate(
             sums["acknowledged_on_time"], sums["acknowledged_on_time"] + sums["acknowledged_late"]
