@@ -71,8 +71,13 @@ SERVER_ENV = {
     # are still checked on every request (the cache round trip is measured), never reached.
     "ODR_API_RATE_COMPLAINT": "1000000/h",
     "ODR_API_RATE_WRITE": "1000000/m",
+    # The servers run as deployed: PostgreSQL binds the parameters (the default).
+    "DB_SERVER_SIDE_BINDING": "1",
 }
 os.environ.update(SERVER_ENV)
+# This process loads the data with raw SQL (DDL with values, several statements at once), which
+# only client-side binding takes; the servers get SERVER_ENV's setting.
+os.environ["DB_SERVER_SIDE_BINDING"] = "0"
 os.environ["DJANGO_SETTINGS_MODULE"] = "odr.settings"
 sys.path.insert(0, str(ROOT))
 

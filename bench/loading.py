@@ -39,7 +39,10 @@ def column_defaults(*models):
         for field in model._meta.concrete_fields:
             if field.column in bare and (field.has_default() or field.empty_strings_allowed):
                 value = field.get_db_prep_save(field.get_default(), connection)
-                sql(f'ALTER TABLE "{table}" ALTER COLUMN "{field.column}" SET DEFAULT %s', [value])
+                # A literal, not a parameter: DDL takes none when the server binds them.
+                with connection.schema_editor() as editor:
+                    literal = editor.quote_value(value)
+                sql(f'ALTER TABLE "{table}" ALTER COLUMN "{field.column}" SET DEFAULT {literal}')
                 added.append((table, field.column))
     try:
         yield

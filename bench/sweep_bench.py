@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/odr_bench")
 os.environ.setdefault("ODR_DATA_DIR", "/tmp/odr-bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "odr.settings")
+# The loader runs raw SQL that only client-side binding takes (several statements at once).
+os.environ.setdefault("DB_SERVER_SIDE_BINDING", "0")
 
 import django  # noqa: E402
 
