@@ -95,7 +95,7 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server (psycopg's server-side cursors), not quoted into the SQL
-    # text in Python: about a third less CPU per complaint filed (docs/benchmarks.md). psycopg
+    # text in Python: about a quarter less CPU per complaint filed (docs/benchmarks.md). psycopg
     # also prepares a statement a connection runs often, so keep connections (CONN_MAX_AGE).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True)
