@@ -12,6 +12,3 @@ class CasesConfig(AppConfig):
         # Load the tasks module once the models are ready: it connects the notification task to
         # the events that case operations announce (``cases.op.events_recorded``).
         import_module(f"{self.name}.tasks")
-        from .models import DeadlinePolicy, _policy_copy
-
-        _policy_copy.watch(DeadlinePolicy)

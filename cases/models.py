@@ -339,6 +339,7 @@ class DeadlinePolicy(models.Model):
 
 
 _policy_copy = ProcessCopy("deadline-policy", DeadlinePolicy.current)
+_policy_copy.watch(DeadlinePolicy)
 
 
 class Case(models.Model):

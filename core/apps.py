@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Platform")
-
-    def ready(self) -> None:
-        from .calendar import _watch_calendar_tables
-
-        _watch_calendar_tables()

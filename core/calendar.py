@@ -17,6 +17,7 @@ from datetime import date
 import chinese_calendar
 
 from .cached import ProcessCopy
+from .models import CalendarOverride, CalendarYear
 
 _PACKAGE_HOLIDAYS = chinese_calendar.holidays
 _PACKAGE_WORKDAYS = chinese_calendar.workdays
@@ -64,8 +65,6 @@ class WorkCalendar:
 
 def load_calendar() -> WorkCalendar:
     """Build the calendar from the package and the admin's override tables."""
-    from .models import CalendarOverride, CalendarYear
-
     overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
     published = frozenset(
         CalendarYear.objects.filter(published=True).values_list("year", flat=True)
@@ -79,11 +78,5 @@ def current_calendar() -> WorkCalendar:
     return _calendar_copy.get()
 
 
-def _watch_calendar_tables() -> None:
-    """Connect the copy to the override tables (``CoreConfig.ready``)."""
-    from .models import CalendarOverride, CalendarYear
-
-    _calendar_copy.watch(CalendarOverride, CalendarYear)
-
-
 _calendar_copy = ProcessCopy("calendar", load_calendar)
+_calendar_copy.watch(CalendarOverride, CalendarYear)

@@ -4,7 +4,6 @@ counts. Cases are scoped to the merchant by ``cases.selectors.case_list_for_merc
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.db.models import Case as Choose
 from django.db.models import (
@@ -31,7 +30,7 @@ from core.calendar import WorkCalendar
 from core.credit_code import normalize_credit_code
 from core.masking import mask_name
 from core.paging import KeysetPage, keyset_page
-from regulators.models import OfficeWeekStats
+from regulators.models import OfficeWeekStats, recovered_in_fen
 
 from .models import Merchant
 
@@ -259,8 +258,7 @@ def merchant_dashboard(merchant, start: date, end: date) -> dict:
         ),
         "rating": sums["rating_sum"] / sums["rated"] if sums["rated"] else None,
         "rated": sums["rated"],
-        # In fen: SQLite's sum of a decimal column comes back unscaled (120, not 120.00).
-        "paid": (sums["paid"] or Decimal("0")).quantize(Decimal("0.01")),
+        "paid": recovered_in_fen(sums["paid"]),
         "weekly": [(week.isoformat(), n) for week, n in weekly],
     }
 

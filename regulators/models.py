@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Value
@@ -118,6 +120,12 @@ class RegulatorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.office}, {self.get_role_display()})"
+
+
+def recovered_in_fen(total) -> Decimal:
+    """A sum of the rollups' ``recovered`` with the column's two decimals (SQLite returns the sum
+    of a decimal column unscaled: 120, not 120.00); None, for no rows, is 0.00."""
+    return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 class Figures(models.Model):

@@ -44,6 +44,7 @@ from .models import (
     OfficeSubtreeWeekStats,
     OfficeWeekStats,
     RegulatorMembership,
+    recovered_in_fen,
 )
 from .stats import COUNTED as STATS_FIELDS
 from .stats import RANKED_MERCHANTS, default_period, merchants_ranked
@@ -441,11 +442,10 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _with_rates(sums: dict) -> dict:
-    """The rates a dashboard shows, from summed counts (and the money in fen: SQLite's sum of a
-    decimal column comes back unscaled)."""
+    """The rates a dashboard shows, from summed counts."""
     return {
         **sums,
-        "recovered": Decimal(sums["recovered"]).quantize(Decimal("0.01")),
+        "recovered": recovered_in_fen(sums["recovered"]),
         "settled_directly_rate": _rate(sums["settled_directly"], sums["to_merchant"]),
         "acknowledged_on_time_rate": _rate(
             sums["acknowledged_on_time"], sums["acknowledged_on_time"] + sums["acknowledged_late"]

@@ -132,3 +132,5 @@ def test_a_region_no_office_covers_is_named_as_the_request_names_it(as_user, ali
     assert response.status_code == 400
     assert response.json()["field"] == "merchant_region_code"
     assert not Case.objects.exists()
+    # The business it named is not left behind: it is recorded in the filing's transaction.
+    assert not Merchant.objects.filter(name="某店").exists()
