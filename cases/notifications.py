@@ -118,22 +118,24 @@ def _people(events: list[CaseEvent]) -> dict[int, dict[int, str | None]]:
     def ids(part: str, attribute: str) -> set[int]:
         return {getattr(e.case, attribute) for e in wanted if part in audiences[e.pk]}
 
-    consumers = dict(
-        User.objects.filter(pk__in=ids(CONSUMER, "consumer_id"), is_active=True).values_list(
-            "pk", "email"
-        )
+    # Only the parts some event is for are asked for (a complaint is for the merchant alone).
+    consumer_ids = ids(CONSUMER, "consumer_id")
+    consumers = (
+        dict(User.objects.filter(pk__in=consumer_ids, is_active=True).values_list("pk", "email"))
+        if consumer_ids
+        else {}
     )
     staff: dict[tuple[str, int], dict[int, str | None]] = defaultdict(dict)
-    merchant_rows = MerchantMembership.objects.filter(
-        merchant_id__in=ids(MERCHANT, "merchant_id"), user__is_active=True
-    ).values_list("merchant_id", "user_id", "user__email")
-    for merchant_id, user_id, email in merchant_rows:
-        staff[MERCHANT, merchant_id][user_id] = email
-    office_rows = RegulatorMembership.objects.filter(
-        office_id__in=ids(OFFICE, "office_id"), user__is_active=True
-    ).values_list("office_id", "user_id", "user__email")
-    for office_id, user_id, email in office_rows:
-        staff[OFFICE, office_id][user_id] = email
+    for part, memberships, column in (
+        (MERCHANT, MerchantMembership.objects, "merchant_id"),
+        (OFFICE, RegulatorMembership.objects, "office_id"),
+    ):
+        wanted_ids = ids(part, column)
+        if not wanted_ids:
+            continue
+        rows = memberships.filter(**{f"{column}__in": wanted_ids, "user__is_active": True})
+        for key, user_id, email in rows.values_list(column, "user_id", "user__email"):
+            staff[part, key][user_id] = email
     supervised = ids(SUPERVISORS, "office_id")
     for office in Office.objects.filter(pk__in=supervised) if supervised else []:
         for membership in RegulatorMembership.objects.supervisors_over(office):

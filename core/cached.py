@@ -1,13 +1,15 @@
 """Per-process copies of the few rows that nearly every request reads and admins rarely change
-(the deadline policy, the working-day calendar): filing a complaint or acting on a case reads
-them without a query.
+(the deadline policy, the working-day calendar, the office of each region): filing a complaint
+or acting on a case reads them without a query.
 
 A copy is reloaded when its models change: saving or deleting one of their rows drops this
 process's copy at once and, once the transaction commits, bumps a version in the shared cache
-(``CACHE_URL``), which every other process compares on each read. A copy never lives longer than
-``max_age`` seconds either, which bounds how long a process can miss a change the shared cache
-did not carry: a per-process cache (the local-memory default), an update that sends no signals
-(``QuerySet.update``), a saved row whose transaction was rolled back, or a cache outage.
+(``CACHE_URL``), which every other process compares with its own at most every ``check_every``
+seconds (one cache read per process and second, not one per request: another process sees the
+change within a second). A copy never lives longer than ``max_age`` seconds either, which bounds
+how long a process can miss a change the shared cache did not carry: a per-process cache (the
+local-memory default), an update that sends no signals (``QuerySet.update``), a saved row whose
+transaction was rolled back, or a cache outage.
 """
 
 import logging
@@ -33,22 +35,26 @@ class ProcessCopy(Generic[T]):
         load: Callable[[], T],
         *,
         max_age: float = 60.0,
+        check_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.key = f"odr:copy-version:{name}"
-        self.load, self.max_age, self.clock = load, max_age, clock
+        self.load, self.max_age, self.check_every, self.clock = load, max_age, check_every, clock
         self._value: T | None = None
         self._version: str | None = None
-        self._loaded_at = 0.0
+        self._loaded_at = self._checked_at = 0.0
         _copies.append(self)
 
     def get(self) -> T:
-        version = self._shared_version()
-        fresh = self.clock() - self._loaded_at < self.max_age
+        now = self.clock()
+        fresh = now - self._loaded_at < self.max_age
+        if self._value is not None and fresh and now - self._checked_at < self.check_every:
+            return self._value
+        version, self._checked_at = self._shared_version(), now
         if self._value is None or not fresh or version != self._version:
             # The version is read before the rows: a change committed in between bumps it again.
             self._value, self._version = self.load(), version
-            self._loaded_at = self.clock()
+            self._loaded_at = now
         return self._value
 
     def forget(self) -> None:

@@ -409,6 +409,10 @@ ODR_OUTBOX_BATCH_SIZE = env.int("ODR_OUTBOX_BATCH_SIZE", default=200)
 ODR_OUTBOX_RETRY_SECONDS = env.int("ODR_OUTBOX_RETRY_SECONDS", default=30)
 ODR_OUTBOX_RETRY_MAX_SECONDS = env.int("ODR_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 ODR_EMAIL_MAX_ATTEMPTS = env.int("ODR_EMAIL_MAX_ATTEMPTS", default=10)
+# After a commit, each process nudges the relay for the events just recorded, at most once per
+# ODR_OUTBOX_NUDGE_SECONDS (the nudge names the events of the commits in between; 0: after
+# every commit). Beat's relay sends anything a nudge did not name.
+ODR_OUTBOX_NUDGE_SECONDS = env.float("ODR_OUTBOX_NUDGE_SECONDS", default=1.0)
 
 # Webhooks (merchants/webhooks.py, docs/webhooks.md). URLs must be https unless DEBUG, and every
 # address their host resolves to must be public (no private, loopback, link-local or reserved

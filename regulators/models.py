@@ -6,6 +6,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
+from core.cached import ProcessCopy
 from core.regions import region_ancestors, validate_region_code
 
 
@@ -74,6 +75,16 @@ class Office(models.Model):
                     path=Concat(Value(path), Substr("path", len(old) + 1))
                 )
 
+    @classmethod
+    def cached_for_region(cls, region_code: str) -> "Office | None":
+        """``Office.objects.for_region`` from this process's copy (``core.cached``), which fills
+        one region at a time and is dropped whenever an office is saved or deleted: what filing
+        reads on every complaint. Never change the office returned."""
+        found = _offices_by_region.get()
+        if region_code not in found:
+            found[region_code] = cls.objects.for_region(region_code)
+        return found[region_code]
+
     def is_within(self, other: "Office") -> bool:
         """Return whether this office is ``other`` or below it (``other`` supervises it)."""
         return self.path.startswith(other.path)
@@ -82,6 +93,10 @@ class Office(models.Model):
     def ancestor_ids(self) -> list[int]:
         """Return the ids of this office and every office above it, nearest first."""
         return [int(pk) for pk in reversed(self.path.strip("/").split("/"))]
+
+
+_offices_by_region: ProcessCopy[dict[str, Office | None]] = ProcessCopy("offices-by-region", dict)
+_offices_by_region.watch(Office)
 
 
 class RegulatorMembershipQuerySet(models.QuerySet):

@@ -112,6 +112,8 @@ def _plain_static_files(settings):
 def _eager_celery(settings):
     # Tests run tasks in-process; the worker smoke test starts a real worker instead.
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Each commit nudges the relay at once (tests read the emails right after the action).
+    settings.ODR_OUTBOX_NUDGE_SECONDS = 0
     from odr.celery import app
 
     app.conf.task_always_eager = True

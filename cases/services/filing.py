@@ -80,7 +80,7 @@ def case_file(
             field="contact_phone",
         )
     purchase_date_check(purchase_date, now)
-    office = Office.objects.for_region(merchant.region_code)
+    office = Office.cached_for_region(merchant.region_code)
     if office is None:
         raise ValidationFailed(
             _("No regulator office covers the merchant's region %(code)s.")

@@ -68,9 +68,12 @@ def test_a_deleted_override_is_forgotten(db):
     assert current_calendar().is_workday(FRI_1_JAN_2027)
 
 
-def test_another_process_reloads_once_the_change_commits(db, django_capture_on_commit_callbacks):
+def test_another_process_reloads_within_a_second_of_the_commit(
+    db, django_capture_on_commit_callbacks
+):
     # Another process: its own copy of the calendar, the same shared cache.
-    elsewhere = ProcessCopy("calendar", load_calendar)
+    clock = Clock()
+    elsewhere = ProcessCopy("calendar", load_calendar, clock=clock)
     assert elsewhere.get().is_workday(FRI_1_JAN_2027)
 
     with django_capture_on_commit_callbacks(execute=False) as committed:
@@ -80,6 +83,9 @@ def test_another_process_reloads_once_the_change_commits(db, django_capture_on_c
 
     for callback in committed:
         callback()
+    clock.now += 0.5
+    assert elsewhere.get().is_workday(FRI_1_JAN_2027)  # compared once a second
+    clock.now += 0.5
 
     assert elsewhere.get().is_holiday(FRI_1_JAN_2027)
 
@@ -107,13 +113,28 @@ def test_a_copy_is_reloaded_when_it_is_older_than_max_age(db):
 
 
 def test_a_copy_is_reloaded_when_the_shared_version_changes(db):
-    copy, _loads = counting_copy("test-version")
+    clock = Clock()
+    copy, _loads = counting_copy("test-version", clock)
     assert copy.get() == 1 and copy.get() == 1
 
     cache.set(copy.key, "another process changed it")
+    clock.now += 1
 
     assert copy.get() == 2
     assert copy.get() == 2
+
+
+def test_the_shared_version_is_read_at_most_once_a_second(db, monkeypatch):
+    clock = Clock()
+    copy, _loads = counting_copy("test-reads", clock)
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: reads.append(key) or real_get(key))
+    for _ in range(10):
+        copy.get()
+        clock.now += 0.25
+
+    assert len(reads) == 3  # at 0, 1 and 2 seconds
 
 
 def test_a_cache_outage_keeps_the_copy_until_max_age(db, settings):
@@ -130,6 +151,7 @@ def test_a_cache_outage_keeps_the_copy_until_max_age(db, settings):
     with pytest.raises(redis.exceptions.ConnectionError):
         cache.get("anything")
 
+    clock.now += 1
     assert copy.get() == 1
-    clock.now += 61
+    clock.now += 60
     assert copy.get() == 2

@@ -60,6 +60,58 @@ def test_the_nudge_after_commit_sends_the_email(
     assert note.sent_at is not None
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_process_nudges_at_most_once_a_second_naming_the_commits_in_between(
+    file_case, alice, mallory, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.ODR_OUTBOX_NUDGE_SECONDS = 1.0
+    clock = Clock()
+    monkeypatch.setattr(tasks, "nudges", tasks.Nudges(clock))
+
+    def committed(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    case = committed(file_case)
+    assert [m.to for m in mail.outbox] == [[mallory.email]]  # the first commit nudges at once
+
+    clock.now += 0.5
+    committed(lambda: services.case_post_message(case=case, actor=alice, body="还没回复"))
+    clock.now += 0.4
+    committed(lambda: services.case_post_message(case=case, actor=mallory, body="马上处理"))
+    assert len(mail.outbox) == 1  # within the second: no nudge, both emails wait
+    assert Notification.objects.filter(email=Notification.Email.PENDING).count() == 2
+
+    clock.now += 0.2
+    committed(lambda: services.case_post_message(case=case, actor=alice, body="请尽快"))
+    # The next nudge names the events of the commits it waited for, and its own.
+    assert sorted(m.to[0] for m in mail.outbox[1:]) == [alice.email, mallory.email, mallory.email]
+    assert not Notification.objects.filter(email=Notification.Email.PENDING).exists()
+
+
+def test_the_events_a_nudge_waited_for_are_sent_by_the_relay(
+    file_case, alice, mallory, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.ODR_OUTBOX_NUDGE_SECONDS = 1.0
+    monkeypatch.setattr(tasks, "nudges", tasks.Nudges(Clock()))
+    with django_capture_on_commit_callbacks(execute=True):
+        case = file_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_post_message(case=case, actor=mallory, body="马上处理")
+    assert len(mail.outbox) == 1  # no further commit came: the message's email waits
+
+    assert outbox_relay().emails_sent == 1  # beat's run
+
+    assert [m.to for m in mail.outbox[1:]] == [[alice.email]]
+
+
 def test_the_person_who_acted_is_not_told_and_the_other_party_is(file_case, alice, mallory):
     case = file_case()
     services.case_post_message(case=case, actor=alice, body="还没回复", now=at(2026, 3, 2, 11))

@@ -55,6 +55,26 @@ def test_for_region_is_none_when_no_office_contains_it(db):
     assert Office.objects.for_region("330106") is None
 
 
+def test_filing_reads_the_office_of_a_region_from_the_process_copy(
+    offices, django_assert_num_queries
+):
+    first = Office.cached_for_region("140105")
+    assert first == offices["140105"]
+
+    with django_assert_num_queries(0):
+        assert Office.cached_for_region("140105") is first
+
+
+def test_a_new_office_is_found_by_the_next_complaint(offices):
+    assert Office.cached_for_region("140105001") == offices["140105"]
+
+    station = f.OfficeFactory(
+        region_code="140105001", level=Office.Level.STATION, parent=offices["140105"]
+    )
+
+    assert Office.cached_for_region("140105001") == station
+
+
 def test_subtree_of_an_office_is_it_and_everything_below_it(offices):
     taiyuan = offices["140100"]
     assert set(Office.objects.subtree_of(taiyuan)) == {
