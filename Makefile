@@ -48,12 +48,12 @@ compilemessages: venv
 	@if ! command -v msgfmt >/dev/null 2>&1; then \
 		echo "msgfmt not found: using the committed .mo files"; \
 	elif compgen -G "locale/*/LC_MESSAGES/*.po" >/dev/null; then \
-		$(MANAGE) compilemessages --ignore=.venv --ignore=.data --verbosity=0; \
+		$(MANAGE) compilemessages --ignore=.venv --ignore=.helpdesk-venv --ignore=.data --verbosity=0; \
 	fi
 
 messages: venv
-	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=.data --ignore=test-artifacts
-	$(MANAGE) compilemessages -l zh_Hans --ignore=.venv --ignore=.data
+	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=.helpdesk-venv --ignore=.data --ignore=test-artifacts
+	$(MANAGE) compilemessages -l zh_Hans --ignore=.venv --ignore=.helpdesk-venv --ignore=.data
 
 run: venv compilemessages
 	$(MANAGE) migrate --noinput

@@ -607,8 +607,8 @@ def load(cases: int) -> None:
 
 def derive_tables() -> None:
     """Fill what the engine keeps beside the cases, when this version of the portal has it: the
-    merchants' counts per status, and the regulators' weekly rollup (as a deployment refreshes
-    it)."""
+    merchants' counts per status, the offices' backlog counts, and the regulators' weekly rollup
+    (as a deployment refreshes it)."""
     try:
         counts = apps.get_model("cases", "MerchantStatusCount")
     except LookupError:
@@ -618,6 +618,20 @@ def derive_tables() -> None:
         sql(
             f'INSERT INTO "{table}" (merchant_id, status, count) '
             "SELECT merchant_id, status, count(*) FROM cases_case GROUP BY 1, 2"
+        )
+    try:
+        backlog = apps.get_model("cases", "OfficeBacklogCount")
+    except LookupError:
+        backlog = None
+    if backlog is not None:
+        sql(
+            f'INSERT INTO "{backlog._meta.db_table}" (office_id, kind, count) '
+            "SELECT office_id, 'intake', count(*) FROM cases_case "
+            "WHERE status = 'regulator_intake' GROUP BY 1 "
+            "UNION ALL SELECT office_id, 'intake_overdue', count(*) FROM cases_case "
+            "WHERE status = 'regulator_intake' AND intake_overdue GROUP BY 1 "
+            "UNION ALL SELECT office_id, 'mediation', count(*) FROM cases_case "
+            "WHERE status = 'mediation' GROUP BY 1"
         )
     office_stats_refresh()
 

@@ -112,7 +112,7 @@ def main() -> None:
         lambda: office_queue(county, "intake", cursor=None),
     )
     nids = office_subtree_ids(national)
-    t("backlog counts national", lambda: office_queue_counts(national, now=now, subtree_ids=nids))
+    t("backlog counts national", lambda: office_queue_counts(national, subtree_ids=nids))
     t("intake queue national", lambda: office_queue(national, "intake", cursor=None))
     if not OfficeMerchantRanking.objects.exists():
         a = time.perf_counter()

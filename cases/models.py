@@ -607,6 +607,41 @@ class MerchantStatusCount(models.Model):
         return f"{self.merchant_id} {self.status}: {self.count}"
 
 
+class OfficeBacklogCount(models.Model):
+    """How many of an office's cases await its acceptance (of those, how many are past the
+    decision deadline) and how many are in mediation, kept by ``Op`` in the transaction of every
+    change (``cases.op.counts_apply``): the regulators' backlog costs one small query however
+    many cases there are."""
+
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("awaiting acceptance")
+        INTAKE_OVERDUE = "intake_overdue", _("acceptance decision overdue")
+        MEDIATION = "mediation", _("in mediation")
+
+    office = models.ForeignKey("regulators.Office", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "kind"], name="office_backlog_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.kind}: {self.count}"
+
+    @classmethod
+    def kinds_of(cls, case: "Case") -> tuple[str, ...]:
+        """The counts ``case`` adds one to, as it stands."""
+        if case.status == Status.REGULATOR_INTAKE:
+            if case.intake_overdue:
+                return (cls.Kind.INTAKE, cls.Kind.INTAKE_OVERDUE)
+            return (cls.Kind.INTAKE,)
+        if case.status == Status.MEDIATION:
+            return (cls.Kind.MEDIATION,)
+        return ()
+
+
 class CaseEvent(models.Model):
     """One entry of the case's hash chain (product §6). Written only by ``cases.op.Op.record``.
 

@@ -31,6 +31,7 @@ from .models import (
     DeadlinePolicy,
     MerchantStatusCount,
     Offer,
+    OfficeBacklogCount,
     Status,
 )
 from .notifications import outbox_write
@@ -60,6 +61,24 @@ class Op:
     events: list[CaseEvent] = field(default_factory=list)
     # Status changes (merchant id, old status or "", new status) not yet counted.
     moves: list[tuple[int, str, str]] = field(default_factory=list)
+    # The office backlog counts (office id, kind) the case was in when last counted.
+    counted: tuple[tuple[int, str], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counted = self._backlog()
+
+    def _backlog(self) -> tuple[tuple[int, str], ...]:
+        office = self.case.office_id
+        return tuple((office, kind) for kind in OfficeBacklogCount.kinds_of(self.case))
+
+    def backlog_changes(self) -> list[tuple[int, str, int]]:
+        """What the case changed in the office backlog counts since they were last taken
+        (office id, kind, -1 or +1): a status change, a transfer, a missed decision deadline."""
+        now = self._backlog()
+        changes = [(*key, -1) for key in self.counted if key not in now]
+        changes += [(*key, 1) for key in now if key not in self.counted]
+        self.counted = now
+        return changes
 
     def record(self, type: str, data: dict | None = None, *, internal: bool = False) -> CaseEvent:
         """Append an event to the case's chain (saved with the case by ``Op.save``)."""
@@ -157,6 +176,7 @@ class Op:
         CaseEvent.objects.bulk_create(self.events)
         outbox_write(self.events)
         status_counts_apply(self.moves)
+        backlog_counts_apply(self.backlog_changes())
         events_publish_on_commit(self.events)
         self.events, self.moves = [], []
 
@@ -179,5 +199,23 @@ def status_counts_apply(moves: list[tuple[int, str, str]]) -> None:
             f"INSERT INTO {table} (merchant_id, status, count) VALUES (%s, %s, %s) "
             f"ON CONFLICT (merchant_id, status) "
             f"DO UPDATE SET count = {table}.count + excluded.count",
+            rows,
+        )
+
+
+def backlog_counts_apply(changes: list[tuple[int, str, int]]) -> None:
+    """Count backlog changes (``Op.backlog_changes``) into ``OfficeBacklogCount``, in the
+    transaction that made them: one upsert per (office, kind) touched, in a fixed order."""
+    delta: Counter = Counter()
+    for office_id, kind, n in changes:
+        delta[(office_id, kind)] += n
+    rows = [(o, k, n) for (o, k), n in sorted(delta.items()) if n]
+    if not rows:
+        return
+    table = OfficeBacklogCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (office_id, kind, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (office_id, kind) DO UPDATE SET count = {table}.count + excluded.count",
             rows,
         )

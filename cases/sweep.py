@@ -24,7 +24,7 @@ from core.calendar import WorkCalendar, load_calendar
 from .due import apply_due
 from .models import Case, CaseEvent, DeadlinePolicy
 from .notifications import outbox_write
-from .op import Op, events_publish_on_commit, status_counts_apply
+from .op import Op, backlog_counts_apply, events_publish_on_commit, status_counts_apply
 from .timers import DEADLINE_FIELDS, MISSED_FLAGS
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _sweep_batch(
             cases = list(due_cases(now, batch_size, exclude=report.stuck))
             if not cases:
                 return 0
-            events, moves = [], []
+            events, moves, backlog = [], [], []
             for current in cases:
                 op = Op(current, now, policy, calendar)
                 done, pending = apply_due(op)
@@ -166,9 +166,11 @@ def _sweep_batch(
                     report.stuck.add(current.pk)
                 events.extend(op.events)
                 moves.extend(op.moves)
+                backlog.extend(op.backlog_changes())
             current = None
             _save_batch(cases, events)
             status_counts_apply(moves)
+            backlog_counts_apply(backlog)
             events_publish_on_commit(events)
     except Exception:
         if current is None:

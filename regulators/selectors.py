@@ -28,7 +28,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from cases.deadlines import local_date
-from cases.models import Agreement, CallbackVisit, Case, Referral, Status
+from cases.models import Agreement, CallbackVisit, Case, OfficeBacklogCount, Referral, Status
 from core.paging import KeysetPage, keyset_page
 from core.regions import region_prefix
 from merchants.models import Merchant, MerchantEvent
@@ -88,28 +88,26 @@ def office_queue(
     )
 
 
-def office_queue_counts(office: Office, *, now: datetime, subtree_ids: list[int]) -> list[dict]:
+# Each kept count, as the backlog names it.
+BACKLOG_ENTRY = {
+    OfficeBacklogCount.Kind.INTAKE: "intake",
+    OfficeBacklogCount.Kind.INTAKE_OVERDUE: "overdue",
+    OfficeBacklogCount.Kind.MEDIATION: "mediation",
+}
+
+
+def office_queue_counts(office: Office, *, subtree_ids: list[int]) -> list[dict]:
     """For each office of the subtree that has any: cases awaiting acceptance, how many of them
-    are overdue, and cases in mediation. Each count is read from a partial index of its status
-    (office, deadline) alone, an index-only scan: ``COUNT(*)``, since counting the primary key
-    would send every row to the table."""
-    cases = office_cases(office, subtree_ids=subtree_ids).order_by()
-    intake = (
-        cases.filter(status=Status.REGULATOR_INTAKE)
-        .values("office_id")
-        .annotate(n=Count("*"), overdue=Count("intake_due_at", filter=Q(intake_due_at__lt=now)))
-    )
-    mediation = cases.filter(status=Status.MEDIATION).values("office_id").annotate(n=Count("*"))
+    are past the decision deadline (as the deadline sweep, every minute, found them), and cases
+    in mediation. Read from the counts the engine keeps per office (``OfficeBacklogCount``): a
+    few rows per office, however many cases there are."""
+    counts = OfficeBacklogCount.objects.filter(count__gt=0)
+    if office.parent_id is not None:  # the national office's subtree is every office
+        counts = counts.filter(office_id__in=subtree_ids)
     by_office: dict[int, dict] = {}
-    for row in intake:
-        by_office[row["office_id"]] = {
-            "intake": row["n"],
-            "overdue": row["overdue"],
-            "mediation": 0,
-        }
-    for row in mediation:
-        entry = by_office.setdefault(row["office_id"], {"intake": 0, "overdue": 0, "mediation": 0})
-        entry["mediation"] = row["n"]
+    for office_id, kind, n in counts.values_list("office_id", "kind", "count"):
+        entry = by_office.setdefault(office_id, {"intake": 0, "overdue": 0, "mediation": 0})
+        entry[BACKLOG_ENTRY[kind]] = n
     offices = Office.objects.filter(pk__in=by_office).order_by("path")
     return [{"office": o, **by_office[o.pk]} for o in offices]
 
@@ -557,7 +555,7 @@ def office_dashboard(
         for row in stats.values("industry").annotate(**_sums()).order_by("-filed", "industry")[:top]
     ]
     by_merchant = _top_merchants(office, ids, first_week, last_week, top, now)
-    backlog = office_queue_counts(office, now=now, subtree_ids=ids)
+    backlog = office_queue_counts(office, subtree_ids=ids)
     return {
         "first_week": first_week,
         "last_week": last_week,

@@ -67,7 +67,7 @@ def home(request: HttpRequest, membership) -> HttpResponse:
         {
             "membership": membership,
             "office": office,
-            "backlog": office_queue_counts(office, now=timezone.now(), subtree_ids=ids),
+            "backlog": office_queue_counts(office, subtree_ids=ids),
         },
     )
 

@@ -28,10 +28,10 @@ def test_home_query_count_does_not_grow_with_the_cases(
             case=in_mediation, actor=olivia if i % 2 else yves, now=at(2026, 3, 3, 9)
         )
     sign_in(client, sam)
-    # Session, user with its role rows, second factor, office, subtree ids, the backlog (3:
-    # awaiting acceptance, in mediation, the offices).
+    # Session, user with its role rows, second factor, office, subtree ids, the backlog (2: the
+    # counts kept per office, the offices).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("regulators:home"))
     assert response.status_code == 200
     backlog = response.context["backlog"]
