@@ -182,40 +182,35 @@ class Op:
 
 
 def status_counts_apply(moves: list[tuple[int, str, str]]) -> None:
-    """Count status changes into ``MerchantStatusCount`` (in the transaction that made them):
-    one upsert per (merchant, status) touched, in a fixed order so that two transactions never
-    wait for each other's rows crosswise."""
+    """Count status changes into ``MerchantStatusCount`` (in the transaction that made them)."""
     delta: Counter = Counter()
     for merchant_id, old, new in moves:
         if old:
             delta[(merchant_id, old)] -= 1
         delta[(merchant_id, new)] += 1
-    rows = [(m, s, n) for (m, s), n in sorted(delta.items()) if n]
-    if not rows:
-        return
-    table = MerchantStatusCount._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (merchant_id, status, count) VALUES (%s, %s, %s) "
-            f"ON CONFLICT (merchant_id, status) "
-            f"DO UPDATE SET count = {table}.count + excluded.count",
-            rows,
-        )
+    _counts_add(MerchantStatusCount, ("merchant_id", "status"), delta)
 
 
 def backlog_counts_apply(changes: list[tuple[int, str, int]]) -> None:
     """Count backlog changes (``Op.backlog_changes``) into ``OfficeBacklogCount``, in the
-    transaction that made them: one upsert per (office, kind) touched, in a fixed order."""
+    transaction that made them."""
     delta: Counter = Counter()
     for office_id, kind, n in changes:
         delta[(office_id, kind)] += n
-    rows = [(o, k, n) for (o, k), n in sorted(delta.items()) if n]
+    _counts_add(OfficeBacklogCount, ("office_id", "kind"), delta)
+
+
+def _counts_add(model, key: tuple[str, str], delta: Counter) -> None:
+    """Add ``delta`` {(key values): n} to the ``count`` column of a kept-counts table: one upsert
+    per key touched, in a fixed order so that two transactions never wait for each other's rows
+    crosswise."""
+    rows = [(*values, n) for values, n in sorted(delta.items()) if n]
     if not rows:
         return
-    table = OfficeBacklogCount._meta.db_table
+    table, columns = model._meta.db_table, ", ".join(key)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} (office_id, kind, count) VALUES (%s, %s, %s) "
-            f"ON CONFLICT (office_id, kind) DO UPDATE SET count = {table}.count + excluded.count",
+            f"INSERT INTO {table} ({columns}, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count",
             rows,
         )

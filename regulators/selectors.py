@@ -101,9 +101,7 @@ def office_queue_counts(office: Office, *, subtree_ids: list[int]) -> list[dict]
     are past the decision deadline (as the deadline sweep, every minute, found them), and cases
     in mediation. Read from the counts the engine keeps per office (``OfficeBacklogCount``): a
     few rows per office, however many cases there are."""
-    counts = OfficeBacklogCount.objects.filter(count__gt=0)
-    if office.parent_id is not None:  # the national office's subtree is every office
-        counts = counts.filter(office_id__in=subtree_ids)
+    counts = _in_subtree(OfficeBacklogCount.objects.filter(count__gt=0), office, subtree_ids)
     by_office: dict[int, dict] = {}
     for office_id, kind, n in counts.values_list("office_id", "kind", "count"):
         entry = by_office.setdefault(office_id, {"intake": 0, "overdue": 0, "mediation": 0})
@@ -474,8 +472,8 @@ def _add_into(sums: dict, row: dict) -> None:
 
 
 def _in_subtree(rows: QuerySet, office: Office, ids: list[int]) -> QuerySet:
-    """Rollup rows of the offices ``ids`` (``office``'s subtree). The national office's subtree
-    is every office: no filter, as for its cases (``office_cases``)."""
+    """Rows (rollups, backlog counts) of the offices ``ids`` (``office``'s subtree). The national
+    office's subtree is every office: no filter, as for its cases (``office_cases``)."""
     rows = rows.order_by()
     return rows if office.parent_id is None else rows.filter(office_id__in=ids)
 
