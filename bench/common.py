@@ -52,6 +52,12 @@ def recreate_database(name: str) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
+def database_exists(name: str) -> bool:
+    with psycopg.connect(PG_ADMIN_URL) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return found.fetchone() is not None
+
+
 def server_version() -> str:
     with psycopg.connect(PG_ADMIN_URL) as admin:
         return admin.execute("SHOW server_version").fetchone()[0]

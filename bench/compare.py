@@ -46,6 +46,7 @@ from common import (
     Response,
     contains,
     csrf_from,
+    database_exists,
     database_url,
     machine,
     recreate_database,
@@ -91,8 +92,9 @@ django.setup()
 
 import helpdesk_data  # noqa: E402
 import portal_data  # noqa: E402
+import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import DatabaseError, connection, connections  # noqa: E402
 from django.test import Client as DjangoClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
@@ -139,6 +141,17 @@ def build_portal(cases: int) -> None:
     started = time.perf_counter()
     portal_data.load(cases)
     say(f"portal: {cases:,} cases loaded in {time.perf_counter() - started:.0f} s")
+
+
+def loaded() -> bool:
+    """Whether both databases exist and hold a load (what --reuse keeps as it is)."""
+    if not (database_exists(PORTAL_DATABASE) and database_exists(helpdesk_data.DATABASE)):
+        return False
+    try:
+        return Case.objects.exists() and helpdesk_data.ticket_count() > 0
+    except (DatabaseError, psycopg.Error):  # created but never migrated
+        connections.close_all()
+        return False
 
 
 def build_helpdesk(tickets: int) -> None:
@@ -934,7 +947,9 @@ def main() -> None:
     say(f"machine: {json.dumps(run['machine'], ensure_ascii=False)}")
     for size in sizes:
         say(f"\n=== {size:,} cases / tickets ===")
-        if not args.reuse:
+        if not (args.reuse and loaded()):
+            if args.reuse:
+                say("--reuse: nothing loaded to reuse, loading both")
             build_portal(size)
             build_helpdesk(size)
         result = measure_size(size, args, last=size == sizes[-1])
