@@ -17,7 +17,7 @@ from .cases import MerchantRefSerializer, OfficeRefSerializer
 from .errors import error_responses
 from .models import ApiToken
 from .services import TICKET_MAX, hotline_complaint_register
-from .throttling import HotlineRateThrottle, TokenRateThrottle, WriteRateThrottle
+from .throttling import HotlineRateLimits
 
 
 class ComplaintSerializer(serializers.Serializer):
@@ -75,7 +75,7 @@ class HotlineCaseSerializer(serializers.Serializer):
 class HotlineComplaintApi(APIView):
     tokens_only = True
     token_scopes = (ApiToken.Scope.HOTLINE,)
-    throttle_classes = [TokenRateThrottle, WriteRateThrottle, HotlineRateThrottle]
+    throttle_classes = [HotlineRateLimits]
 
     @extend_schema(
         operation_id="hotline_complaint_register",

@@ -37,7 +37,7 @@ from .errors import COMMON_ERRORS, error_responses
 from .hotline import ComplaintSerializer
 from .paging import CURSOR_PARAMETER, cursor_of, page_data, paged
 from .services import consumer_complaint_file
-from .throttling import ComplaintRateThrottle, TokenRateThrottle, WriteRateThrottle
+from .throttling import ComplaintRateLimits
 
 PAGE_SIZE = 25
 
@@ -99,7 +99,7 @@ class ConsumerComplaintSerializer(ComplaintSerializer):
 
 class ConsumerCaseListApi(_ListApi):
     filterset_class = ConsumerCaseFilter
-    throttle_classes = [TokenRateThrottle, WriteRateThrottle, ComplaintRateThrottle]
+    throttle_classes = [ComplaintRateLimits]
 
     @extend_schema(
         operation_id="consumer_cases",

@@ -307,10 +307,8 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "api.permissions.TokenScope",
     ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "api.throttling.TokenRateThrottle",
-        "api.throttling.WriteRateThrottle",
-    ],
+    # Requests per token and writes per person or token, checked together (api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.DefaultRateLimits"],
     # Requests per period ("s", "m", "h" or "d"), counted in the shared cache (CACHE_URL).
     "DEFAULT_THROTTLE_RATES": {
         # Requests authenticated by one token, whatever they do.

@@ -1,9 +1,12 @@
 """Rate limits (DRF throttles on the shared cache), each set low here: writes per person or token,
 requests per token, token guessing per address, hotline transfers per token."""
 
-import pytest
+from unittest import mock
 
-from cases.models import CaseEvent
+import pytest
+from django.core.cache import cache
+
+from cases.models import Case, CaseEvent
 
 ME = "/api/v1/me/"
 
@@ -84,3 +87,50 @@ def test_hotline_transfers_are_limited_per_token(rates, hotline_token, bearer, o
     assert client.post("/api/v1/hotline/complaints/", body, format="json").status_code == 201
     again = client.post("/api/v1/hotline/complaints/", body | {"ticket": "T-2"}, format="json")
     assert again.status_code == 429
+
+
+FILING = "/api/v1/consumer/cases/"
+COMPLAINT = {
+    "merchant_name": "爱克美商贸有限公司",
+    "merchant_region_code": "140105",
+    "subject": "耳机无法开机",
+    "facts": "收到的耳机无法开机，联系客服没有答复。",
+    "claim": "退货退款",
+}
+
+
+def test_a_request_reads_and_writes_all_its_limits_in_one_round_trip_each(
+    as_user, alice, acme, offices
+):
+    client = as_user(alice)
+    with (
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as reads,
+        mock.patch.object(cache, "set_many", wraps=cache.set_many) as writes,
+    ):
+        assert client.post(FILING, COMPLAINT, format="json").status_code == 201
+    limits = {f"throttle_api_write_user-{alice.pk}", f"throttle_api_complaint_user-{alice.pk}"}
+    assert reads.call_count == 1 and set(reads.call_args.args[0]) == limits
+    assert writes.call_count == 1 and set(writes.call_args.args[0]) == limits
+    # Each history holds this request, and lives as long as the longest of the periods.
+    assert all(len(history) == 1 for history in cache.get_many(list(limits)).values())
+    assert writes.call_args.args[1] == 3600
+
+
+def test_a_request_refused_by_one_limit_is_counted_by_the_others(
+    rates, as_user, alice, acme, offices, file_case
+):
+    rates(api_write="2/m", api_complaint="1/h")
+    client = as_user(alice)
+    assert client.post(FILING, COMPLAINT, format="json").status_code == 201
+    second = client.post(FILING, COMPLAINT, format="json")  # refused: complaints per hour
+    assert second.status_code == 429 and 60 < int(second["Retry-After"]) <= 3600
+    # The refused filing was a write all the same: the allowance of two writes a minute is used.
+    case = file_case()
+    message = client.post(
+        f"/api/v1/cases/{case.number}/actions/post_message/", {"body": "还在吗"}, format="json"
+    )
+    assert message.status_code == 429 and 0 < int(message["Retry-After"]) <= 60
+    # Refused by both: told the longer wait.
+    third = client.post(FILING, COMPLAINT, format="json")
+    assert third.status_code == 429 and int(third["Retry-After"]) > 60
+    assert Case.objects.filter(channel="api").count() == 1
