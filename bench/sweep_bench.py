@@ -88,15 +88,15 @@ def recreate_database() -> None:
     call_command("migrate", verbosity=0)
 
 
-def database_loaded(name: str) -> bool:
-    """Whether the database ``name`` exists and holds cases (without connecting to it first)."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    with psycopg.connect(url._replace(path="/postgres").geturl()) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            return False
-    with psycopg.connect(url.geturl()) as db:
-        found = db.execute("SELECT to_regclass('cases_case') IS NOT NULL").fetchone()[0]
-        return found and db.execute("SELECT EXISTS (SELECT 1 FROM cases_case)").fetchone()[0]
+def database_loaded() -> bool:
+    """Whether the benchmark database exists and holds cases (without Django's connection)."""
+    try:
+        with psycopg.connect(os.environ["DATABASE_URL"]) as db:
+            if not db.execute("SELECT to_regclass('cases_case') IS NOT NULL").fetchone()[0]:
+                return False
+            return db.execute("SELECT EXISTS (SELECT 1 FROM cases_case)").fetchone()[0]
+    except psycopg.OperationalError:  # no such database
+        return False
 
 
 def sql(statement: str, params=None) -> list[tuple]:
@@ -497,7 +497,7 @@ def main() -> None:
         sys.exit(f"refusing to use database {name!r}: its name must start with 'odr_bench'")
     # The database may not exist yet: create it before anything connects to it, and load it
     # when there is nothing to reuse (--reuse on a machine that never ran the bench).
-    if args.reuse and not database_loaded(name):
+    if args.reuse and not database_loaded():
         say(f"nothing to reuse in {name}: loading it")
         args.reuse = False
     if not args.reuse:
