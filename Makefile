@@ -60,7 +60,9 @@ run: venv compilemessages
 	$(MANAGE) seed_demo
 	$(MANAGE) collectstatic --noinput --verbosity=0
 	@echo "Serving http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops all three."
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+	@echo "A process that stops is started again (odr/supervisord.conf, .data/supervisord.log)."
+	@mkdir -p .data
+	ODR_RUN_DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/supervisord -c odr/supervisord.conf
 
 test-system-deps:
 	@missing=""; \

@@ -1,6 +1,8 @@
 """One form per engine action on the case page. Each form parses what the person typed and calls
 exactly one service (``run``); the engine decides whether the action is allowed."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -67,7 +69,25 @@ class AcknowledgeForm(ActionForm):
         return services.case_acknowledge(case=self.case, actor=actor, now=now)
 
 
-class PostMessageForm(ActionForm):
+class _ComposerForm(ActionForm):
+    """Writing to the thread. Each composer is rendered with a fresh key that the post carries:
+    the same form sent again (a retry, a double click) posts one message."""
+
+    internal = False
+    client_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    def run(self, *, actor, now=None):
+        return services.case_post_message(
+            case=self.case,
+            actor=actor,
+            body=self.cleaned_data["body"],
+            internal=self.internal,
+            client_key=self.cleaned_data["client_key"],
+            now=now,
+        )
+
+
+class PostMessageForm(_ComposerForm):
     action = Action.POST_MESSAGE
     submit_label = _("Send")
     body = forms.CharField(
@@ -76,25 +96,16 @@ class PostMessageForm(ActionForm):
         widget=forms.Textarea(attrs=TEXT),
     )
 
-    def run(self, *, actor, now=None):
-        return services.case_post_message(
-            case=self.case, actor=actor, body=self.cleaned_data["body"], now=now
-        )
 
-
-class PostNoteForm(ActionForm):
+class PostNoteForm(_ComposerForm):
     action = Action.POST_NOTE
     submit_label = _("Save the note")
+    internal = True
     body = forms.CharField(
         label=_("Note seen by regulator staff only"),
         max_length=5000,
         widget=forms.Textarea(attrs=TEXT),
     )
-
-    def run(self, *, actor, now=None):
-        return services.case_post_message(
-            case=self.case, actor=actor, body=self.cleaned_data["body"], internal=True, now=now
-        )
 
 
 class _TermsForm(ActionForm):

@@ -724,10 +724,20 @@ class Message(models.Model):
     )
     body = models.TextField(_("message"))
     created_at = models.DateTimeField()
+    # The key the composer was rendered with: the same form sent twice (a retry after an error
+    # or a lost answer, a double click) is one message.
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["case", "created_at"], name="message_case_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "author", "client_key"],
+                condition=models.Q(client_key__isnull=False),
+                name="message_client_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.body[:30]}"

@@ -154,27 +154,28 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             form.add_domain_error(error)
         else:
             if request.htmx and action in COMPOSERS:
-                return _composer(request, case, action, party)
+                # What was posted is in the thread: an empty composer, and a nudge to fetch it.
+                response = _composer(request, case, party, _form_for(action, case, party))
+                response["HX-Trigger"] = "thread-refresh"
+                return response
             return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
     if request.htmx and action in COMPOSERS:
-        return render(request, "cases/_composer.html", {"form": form, "case": case}, status=422)
+        return _composer(request, case, party, form, status=422)
     case, party = case_get_for_user(request.user, number, request)  # as the failed attempt left it
     return case_page(request, case, party, bound=form, status=422)
 
 
-def _composer(request, case: Case, action: Action, party: Party) -> HttpResponse:
-    """After a message is posted: an empty composer, and a nudge to fetch the new entries."""
-    response = render(
+def _composer(
+    request: HttpRequest, case: Case, party: Party, form: ActionForm, status: int = 200
+) -> HttpResponse:
+    """One composer under the thread, as htmx swaps it in after a post."""
+    replies = reply_choices(case, party) if form.action in REPLY_ACTIONS else []
+    return render(
         request,
         "cases/_composer.html",
-        {
-            "form": _form_for(action, case, party),
-            "case": case,
-            "replies": reply_choices(case, party) if action in REPLY_ACTIONS else [],
-        },
+        {"form": form, "case": case, "replies": replies},
+        status=status,
     )
-    response["HX-Trigger"] = "thread-refresh"
-    return response
 
 
 @login_required

@@ -119,6 +119,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's file-system transport with every file written whole and claimed by one rename
+    # (odr/broker.py: the stock one races between processes and can kill the worker).
+    CELERY_BROKER_TRANSPORT = "odr.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -126,6 +129,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+    # Nothing fans out on this broker: the one worker is the only reader of the task queue.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
     # A broker that does not answer must not hold anything up: connecting gives up quickly (the
     # nudge published after a commit, cases.tasks, also retries once at most).

@@ -22,6 +22,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.template import TemplateSyntaxError
 
 from accounts.roles import regulator_membership
 from accounts.totp import totp_activate_with_secret
@@ -30,6 +31,25 @@ from cases.deadlines import SHANGHAI
 from core.cached import forget_all
 from regulators.models import Office
 from tests import factories as f
+
+
+class MissingTemplateVariable(str):
+    """``string_if_invalid`` for the whole suite: a template that reads a variable its context
+    lacks fails the test instead of rendering an empty string (or, in a filter's argument, a
+    500 in production that no test saw).
+
+    Django formats the missing name into ``string_if_invalid`` when it contains ``%s``; that is
+    where this raises. ``{% if %}``, ``{% for %}`` and ``{% firstof %}`` ignore missing variables
+    by design and are not affected.
+    """
+
+    def __mod__(self, name):
+        raise TemplateSyntaxError(f"template variable missing from the context: {name!r}")
+
+
+def pytest_configure(config):
+    # Before any test renders a template: the engines are built on first use from TEMPLATES.
+    settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = MissingTemplateVariable("%s")
 
 
 def service_missing(message: str) -> None:

@@ -1,6 +1,7 @@
 """Negotiation between consumer and merchant (product §4): acknowledging, the thread, offers,
 declining, withdrawing, escalating, closing."""
 
+import uuid
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
@@ -37,15 +38,28 @@ def case_acknowledge(*, case: Case, actor, now: datetime | None = None) -> Case:
 
 
 def case_post_message(
-    *, case: Case, actor, body: str, internal: bool = False, now: datetime | None = None
+    *,
+    case: Case,
+    actor,
+    body: str,
+    internal: bool = False,
+    client_key: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Post to the thread. ``internal`` makes it a regulator-only note.
 
-    A merchant's first message on a ``submitted`` case acknowledges it.
+    A merchant's first message on a ``submitted`` case acknowledges it. ``client_key`` names one
+    attempt to post (the composer carries it): the same key sent again by the same person
+    returns the message already posted instead of posting it twice.
     """
     body = required_text(body, "body", _("Write a message."))
+    if client_key is not None and (posted := _posted_with(case, actor, client_key)):
+        return posted
     action = Action.POST_NOTE if internal else Action.POST_MESSAGE
     with acting(case, actor, action, now) as op:
+        # Again under the case's lock: two sends of one key at once post once.
+        if client_key is not None and (posted := _posted_with(op.case, actor, client_key)):
+            return posted
         message = Message.objects.create(
             case=op.case,
             author=actor,
@@ -53,6 +67,7 @@ def case_post_message(
             visibility=Message.Visibility.REGULATOR if internal else Message.Visibility.PARTIES,
             body=body,
             created_at=op.now,
+            client_key=client_key,
         )
         if op.party == Party.MERCHANT:
             _acknowledge_in(op, "message")
@@ -62,6 +77,10 @@ def case_post_message(
             internal=internal,
         )
     return message
+
+
+def _posted_with(case: Case, actor, client_key: uuid.UUID) -> Message | None:
+    return Message.objects.filter(case=case, author=actor, client_key=client_key).first()
 
 
 def offer_make(

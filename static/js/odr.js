@@ -31,3 +31,45 @@
     if (summary) summary.focus();
   });
 })();
+
+// A form sent by htmx that failed for a reason the person cannot fix in the form (no
+// connection, a limit, an ended session, a server error): say so in the form that sent it.
+// htmx leaves the form as it was, so what the person typed is still there.
+(function () {
+  function messageFor(xhr) {
+    var texts = document.getElementById("request-failure");
+    if (!texts) return "";
+    var status = xhr ? xhr.status : 0;
+    if (!status) return texts.dataset.offline;
+    if (status === 429) {
+      var wait = parseInt(xhr.getResponseHeader("Retry-After"), 10);
+      return texts.dataset.limited.replace("{seconds}", isNaN(wait) ? 60 : wait);
+    }
+    if (status === 403 || status === 401) return texts.dataset.signedOut;
+    return texts.dataset.failed;
+  }
+  function formOf(event) {
+    var elt = event.detail.elt;
+    return elt && elt.closest ? elt.closest("form") : null;
+  }
+  function clear(form) {
+    form.querySelectorAll(".request-failure").forEach(function (old) { old.remove(); });
+  }
+  function report(event) {
+    var form = formOf(event);
+    if (!form) return; // background polling: it tries again by itself
+    clear(form);
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger request-failure";
+    alert.setAttribute("role", "alert");
+    alert.dataset.testid = "request-failure";
+    alert.textContent = messageFor(event.detail.xhr);
+    form.insertBefore(alert, form.firstChild);
+  }
+  document.addEventListener("htmx:responseError", report);
+  document.addEventListener("htmx:sendError", report);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event);
+    if (form) clear(form);
+  });
+})();
