@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, Client, csrf_from, percentile, say  # noqa: E402
+from common import ROOT, Client, csrf_from, percentile, say
 
 PORT = 8000
 PASSWORD = "demo-password-2026"
