@@ -55,7 +55,7 @@ CONSUMER, AGENT, OFFICER = (
 # What `make run` must not inherit: the soak is of the embedded default.
 CONFIGURATION = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "ODR_DATA_DIR", "DEBUG")
 HTMX = {"HX-Request": "true"}
-CASE_LINK = re.compile(r'href="/cases/([0-9]{8}-[A-Z0-9]+)/"')
+POLL_SINCE = re.compile(r"thread/\?since=(\d+)")
 
 
 def totp(secret: str, at: float | None = None) -> str:
@@ -310,7 +310,7 @@ def wait_for_health(deadline: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--pause", type=float, default=1.0, help="seconds between rounds")
+    parser.add_argument("--pause", type=float, default=3.0, help="seconds between rounds")
     parser.add_argument("--health-seconds", type=float, default=10.0)
     parser.add_argument("--keep", action="store_true", help="keep the clone afterwards")
     args = parser.parse_args()
@@ -341,6 +341,11 @@ def main() -> int:
         cases = manage_json(clone, env, FIND_CASES)
         say(f"cases: {cases}")
         before = processes(clone, env)
+        for _ in range(30):  # supervisord calls a process RUNNING once it stayed up 3 s
+            if len(before) == 3 and all(p["state"] == "RUNNING" for p in before.values()):
+                break
+            time.sleep(1)
+            before = processes(clone, env)
 
         rec, stop, checks = Recorder(), threading.Event(), []
         threads = [
