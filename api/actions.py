@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,7 @@ from cases.selectors import case_get_for_user
 
 from .cases import NUMBER_PARAMETER, CaseSummarySerializer, available_actions, case_summary
 from .errors import error_responses
+from .parsers import JSONParser
 
 # What an action made, as the answer names it.
 CREATED = {

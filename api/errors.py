@@ -15,7 +15,13 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ActionNotAllowed, DomainError, InvalidTransition, ValidationFailed
+from core.errors import (
+    ActionNotAllowed,
+    DomainError,
+    InvalidTransition,
+    ValidationFailed,
+    error_body,
+)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -51,10 +57,6 @@ def _domain_status(error: DomainError) -> int:
             return status.HTTP_409_CONFLICT
         return status.HTTP_403_FORBIDDEN
     return status.HTTP_400_BAD_REQUEST
-
-
-def error_body(code: str, message: str, field: str | None = None) -> dict:
-    return {"code": code, "message": str(message), "field": field}
 
 
 def not_found_body() -> dict:

@@ -12,9 +12,17 @@ register_converter(cases.CaseNumberConverter, "api_case_number")
 CASE = "v1/cases/<api_case_number:number>/"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("schema/", views.read_only(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "docs/",
+        views.read_only(SpectacularSwaggerView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        views.read_only(SpectacularRedocView.as_view(url_name="api:schema")),
+        name="redoc",
+    ),
     path("v1/me/", me.MeApi.as_view(), name="me"),
     path("v1/consumer/cases/", lists.ConsumerCaseListApi.as_view(), name="consumer_cases"),
     path("v1/merchant/inbox/", lists.MerchantInboxApi.as_view(), name="merchant_inbox"),

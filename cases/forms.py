@@ -30,7 +30,7 @@ class TrackForm(forms.Form):
 
     # One answer for "no such case" and "wrong phone": the page must not tell which numbers exist.
     not_found_message = _("No case matches this number and phone. Check both and try again.")
-    limited_message = _("Too many attempts. Try again later, or sign in to see your cases.")
+    limited_message = _("Too many attempts. Try again in %(wait)s, or sign in to see your cases.")
 
     def clean_number(self) -> str:
         # Case numbers are upper case; the limits count a number however it was typed.

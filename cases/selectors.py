@@ -161,6 +161,11 @@ def case_thread_for(case: Case, party: Party, *, since: int = 0) -> list[dict]:
     ]
 
 
+def case_moved_on(case: Case) -> bool:
+    """Whether anything has happened on ``case`` since it was filed."""
+    return CaseEvent.objects.filter(case=case).exclude(type=CaseEvent.Type.FILED).exists()
+
+
 def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
     """Return the case's live deadlines as every page shows them, days left as
     ``deadlines.days_left`` counts them."""

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 
 from core.audit import audit_record
 from core.models import AuditEntry
+from core.ratelimits import wait_seconds
 
 TRACK_FAILED = "track_failed"
 TRACK_FAILED_NUMBER = "track_failed_number"
@@ -54,6 +55,12 @@ def tracking_allowed(request: HttpRequest, number: str) -> bool:
         ratelimit.consume(request, action=action, key=key, dry_run=True)
         for action, key in _limits(request, number)
     )
+
+
+def tracking_wait_seconds(request: HttpRequest, number: str) -> int:
+    """How long until a refused look-up of ``number`` from this address is let through."""
+    limits = _limits(request, number)
+    return wait_seconds(request, [action for action, _key in limits], keys=dict(limits))
 
 
 def tracking_failure_record(request: HttpRequest, number: str, *, refused: bool) -> None:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.calendar import current_calendar
 from core.errors import DomainError
+from core.ratelimits import wait_words
 from core.templatetags.odr import cny
 from merchants.models import ReplyTemplate
 from merchants.replies import fill_reply
@@ -28,7 +29,7 @@ from .selectors import (
     contact_for,
     contact_shown,
 )
-from .tracking import tracking_allowed, tracking_failure_record
+from .tracking import tracking_allowed, tracking_failure_record, tracking_wait_seconds
 
 E = CaseEvent.Type
 # Entries that add to the thread without changing what anyone can do.
@@ -229,12 +230,13 @@ def track(request: HttpRequest) -> HttpResponse:
     from one query.
     """
     form = TrackForm(request.POST or None)
-    case, status = None, 200
+    case, status, retry_after = None, 200, None
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["number"]
         if not tracking_allowed(request, number):
             tracking_failure_record(request, number, refused=True)
-            form.add_error(None, form.limited_message)
+            retry_after = tracking_wait_seconds(request, number)
+            form.add_error(None, form.limited_message % {"wait": wait_words(retry_after)})
             status = 429
         else:
             case = case_get_for_tracking(number, form.cleaned_data["phone"])
@@ -245,4 +247,7 @@ def track(request: HttpRequest) -> HttpResponse:
     if case is not None:
         context["deadlines"] = case_deadlines(case, timezone.now(), current_calendar())
         context["events"] = case_events_for_tracking(case)
-    return render(request, "cases/track.html", context, status=status)
+    response = render(request, "cases/track.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

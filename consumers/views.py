@@ -13,6 +13,7 @@ from cases.selectors import (
     case_deadlines,
     case_get_for_user,
     case_list_for_consumer,
+    case_moved_on,
     filing_warnings,
 )
 from cases.services import case_file
@@ -211,13 +212,13 @@ def filed(request: HttpRequest, number: str, membership) -> HttpResponse:
     """Right after filing: the case number, who has the case now and until when, and what
     happens if they do nothing."""
     case, _party = case_get_for_user(request.user, number, request)
-    deadlines = case_deadlines(case, timezone.now(), current_calendar())
+    deadlines = {d["key"]: d for d in case_deadlines(case, timezone.now(), current_calendar())}
+    at_merchant = case.status == Status.SUBMITTED
+    # An old link to this page of a case that has moved on: the case page says where it is now.
+    if case_moved_on(case) or ("settle" if at_merchant else "intake") not in deadlines:
+        return redirect("cases:detail", number=case.number)
     return render(
         request,
         "consumers/filed.html",
-        {
-            "case": case,
-            "deadlines": {d["key"]: d for d in deadlines},
-            "at_merchant": case.status == Status.SUBMITTED,
-        },
+        {"case": case, "deadlines": deadlines, "at_merchant": at_merchant},
     )

@@ -33,3 +33,8 @@ class InvalidTransition(DomainError):
 
 class ValidationFailed(DomainError):
     code = "invalid"
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    """The one shape of an error answered as JSON (the API, and the error pages under /api/)."""
+    return {"code": code, "message": str(message), "field": field}

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from .views import bad_request
+
 
 class ChineseFirstLocaleMiddleware:
     """Show the portal in Chinese unless the person chose another language with the switcher.
@@ -23,3 +25,23 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RefuseNulCharactersMiddleware:
+    """Answer 400 (the portal's page, or the API's JSON error) when the address or its query
+    holds a NUL character: no database can compare text holding one, and no one types it.
+
+    Form fields are left to their forms, which refuse it beside the field (Django's
+    ``ProhibitNullCharactersValidator`` on every text field); the API's JSON to its serializers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return bad_request(request)
+        return self.get_response(request)

@@ -1,18 +1,24 @@
 import logging
 import re
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role, role_of
 from odr.celery import app as celery_app
 
+from .errors import error_body
 from .forms import RegionPicker
 from .models import Heartbeat
+from .ratelimits import wait_seconds, wait_words
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +86,111 @@ def region_picker(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest()
     code = RegionPicker.deepest(request.GET, name)
     return HttpResponse(RegionPicker().render_levels(name, code, widget_id))
+
+
+# --- Error pages (odr/urls.py names them as Django's handlers) ---------------------------------
+# Pages in the portal's layout and the person's language, each with a way back; under /api/ the
+# API's JSON error with its stable code instead.
+
+
+def _error(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    title: str,
+    message: str,
+    *,
+    retry_after: int | None = None,
+) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        response = JsonResponse(error_body(code, message), status=status)
+    else:
+        context = {"status": status, "title": title, "message": message}
+        response = render(request, "errors/error.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(
+        request,
+        400,
+        "bad_request",
+        _("This request could not be used"),
+        _(
+            "Something in the address or the form could not be read (for example a character "
+            "that cannot be typed, or far too much text). Go back and try again."
+        ),
+    )
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(
+        request,
+        403,
+        "permission_denied",
+        _("This page is not open to your account"),
+        _("Sign in with the account this page belongs to, or go back to your own pages."),
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error(
+        request,
+        403,
+        "csrf_failed",
+        _("This form is out of date"),
+        _(
+            "The page was open for a long time, or you signed in or out in another window. "
+            "Go back, reload the page and send the form again."
+        ),
+    )
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error(
+        request,
+        404,
+        "not_found",
+        _("Page not found"),
+        _(
+            "There is no such page, or it is not open to your account. To follow a case, sign "
+            "in with the account that filed it, or track it with its number and your phone."
+        ),
+    )
+
+
+def too_many_requests(request: HttpRequest, exception=None) -> HttpResponse:
+    """allauth's limits (sign-in, codes sent to a phone) refused the request."""
+    seconds = wait_seconds(request, settings.ACCOUNT_RATE_LIMITS)
+    return _error(
+        request,
+        429,
+        "throttled",
+        _("Too many attempts"),
+        _("Wait %(wait)s, then try again.") % {"wait": wait_words(seconds)},
+        retry_after=seconds,
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Something failed. Rendered without the context processors, which read the database: the
+    failure may be the database."""
+    title = _("The portal could not finish this")
+    message = _(
+        "Nothing is wrong with what you did. If you were sending a form, look whether it "
+        "arrived (your list of cases shows it) before sending it again; otherwise try again "
+        "in a few minutes."
+    )
+    if request.path.startswith("/api/"):
+        message = _("The server could not finish this request. Try again in a few minutes.")
+        return JsonResponse(error_body("server_error", message), status=500)
+    context = {
+        "request": request,
+        "csrf_token": get_token(request),
+        "status": 500,
+        "title": title,
+        "message": message,
+    }
+    return HttpResponse(render_to_string("errors/error.html", context), status=500)

@@ -28,3 +28,10 @@ urlpatterns = [
     path("notifications/", include("cases.urls_notifications")),
     path("api/", include("api.urls")),
 ]
+
+# The portal's own error pages (JSON under /api/); allauth's rate limits answer with handler429.
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler429 = "core.views.too_many_requests"
+handler500 = "core.views.server_error"

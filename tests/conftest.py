@@ -16,6 +16,7 @@ depends on the day it runs.
 
 import os
 import socket
+import sys
 from datetime import datetime
 
 import pytest
@@ -44,7 +45,21 @@ class MissingTemplateVariable(str):
     """
 
     def __mod__(self, name):
+        # The template being rendered, from the caller (``FilterExpression.resolve``): only the
+        # portal's own templates are held to this; those of Django's admin and of allauth read
+        # optional variables by design.
+        context = sys._getframe(1).f_locals.get("context")
+        origin = getattr(getattr(getattr(context, "template", None), "origin", None), "name", "")
+        if not _portal_template(str(origin or "")):
+            return ""
         raise TemplateSyntaxError(f"template variable missing from the context: {name!r}")
+
+
+def _portal_template(path: str) -> bool:
+    base = str(settings.BASE_DIR)
+    return path.startswith(base + os.sep) and not path.startswith(
+        (os.path.join(base, ".venv"), os.path.join(base, ".helpdesk-venv"))
+    )
 
 
 def pytest_configure(config):

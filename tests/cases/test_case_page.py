@@ -1,6 +1,8 @@
 """The case page from the outside: a form for every action the engine allows, each posting to
 one service; outsiders get 404 and change nothing (product §2, §4)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -405,3 +407,85 @@ def test_only_the_merchant_is_offered_to_flag_a_suspected_profit_seeking_complai
     assert flag in client.get(reverse("cases:detail", args=[case.number])).content.decode()
     sign_in(client, alice)
     assert flag not in client.get(reverse("cases:detail", args=[case.number])).content.decode()
+
+
+# --- The thread's composers, posted by the page's script (htmx) ---------------------------------
+
+COMPOSING = [
+    ("negotiating", "alice", Action.POST_MESSAGE),
+    ("negotiating", "mallory", Action.POST_MESSAGE),
+    ("mediation", "olivia", Action.POST_MESSAGE),
+    ("mediation", "olivia", Action.POST_NOTE),
+]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def compose(client, case, action: Action, body: str, key: str | None = None, **headers):
+    data = {f"{action.value}-body": body}
+    if key is not None:
+        data[f"{action.value}-client_key"] = key
+    return client.post(reverse("cases:act", args=[case.number, action.value]), data, **headers)
+
+
+@pytest.mark.parametrize(("state", "persona", "action"), COMPOSING, ids=str)
+def test_an_htmx_post_answers_an_empty_composer_and_refreshes_the_thread(
+    client, reach, request, state, persona, action
+):
+    case = reach(state)
+    sign_in(client, request.getfixturevalue(persona))
+    response = compose(client, case, action, "请尽快处理", **HTMX)
+
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "thread-refresh"
+    html = response.content.decode()
+    assert f'id="{action.value}"' in html and "请尽快处理" not in html  # empty, ready again
+    assert case.messages.filter(body="请尽快处理").count() == 1
+
+
+@pytest.mark.parametrize(("state", "persona", "action"), COMPOSING, ids=str)
+def test_an_htmx_post_with_errors_answers_the_composer_with_them(
+    client, reach, request, state, persona, action
+):
+    case = reach(state)
+    sign_in(client, request.getfixturevalue(persona))
+    response = compose(client, case, action, "   ", **HTMX)
+    assert response.status_code == 422
+    assert "is-invalid" in response.content.decode()
+    assert not case.messages.exists()
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain form"])
+def test_the_same_composer_sent_twice_posts_one_message(client, reach, alice, headers):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    key = "0b0f8e4c-5a0d-4d7e-9a55-2f6a6f0c1d11"
+    first = compose(client, case, Action.POST_MESSAGE, "收到了吗？", key, **headers)
+    again = compose(client, case, Action.POST_MESSAGE, "收到了吗？", key, **headers)
+
+    assert first.status_code == again.status_code
+    assert case.messages.filter(body="收到了吗？").count() == 1
+    assert case.events.filter(type=E.MESSAGE_POSTED).count() == 1
+    # A new composer carries a new key: the next message is a new one.
+    compose(client, case, Action.POST_MESSAGE, "收到了吗？", "6c1c5b1e-0f43-4a57-8b2e-3d9e6a1b7c22")
+    assert case.messages.filter(body="收到了吗？").count() == 2
+
+
+def test_each_composer_the_page_renders_carries_a_fresh_key(client, reach, alice):
+    case = reach("negotiating")
+    sign_in(client, alice)
+    keys = [
+        re.search(r'name="post_message-client_key" value="([0-9a-f-]{36})"', page).group(1)
+        for page in (
+            client.get(reverse("cases:detail", args=[case.number])).content.decode(),
+            compose(client, case, Action.POST_MESSAGE, "一", **HTMX).content.decode(),
+        )
+    ]
+    assert keys[0] != keys[1]
+
+
+def test_a_key_is_one_persons_a_retry_by_another_posts_theirs(client, reach, alice, mallory):
+    case = reach("negotiating")
+    key = "0b0f8e4c-5a0d-4d7e-9a55-2f6a6f0c1d11"
+    for person in (alice, mallory):
+        services.case_post_message(case=case, actor=person, body="你好", client_key=key, now=NOW)
+    assert case.messages.filter(body="你好").count() == 2

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from cases import services
 from cases.forms import TrackForm
 from core.models import AuditEntry
+from core.ratelimits import wait_words
 from tests.accounts.helpers import element_by_id, fresh_cache, squash  # noqa: F401 (autouse)
 from tests.conftest import at
 
@@ -133,7 +134,12 @@ def test_twenty_wrong_phones_are_refused_after_the_limit_alike_for_a_real_and_a_
     for (r, _), (f, _) in zip(real, fake, strict=True):
         assert abs(len(r.content) - len(f.content)) <= 4
         assert alert(r) == alert(f)
-    assert alert(real[-1][0]) == message(TrackForm.limited_message)
+    # The message says how long to wait: the first of the five failures leaves the 15-minute
+    # window in at most 15 minutes.
+    with translation.override("zh-hans"):
+        wait = wait_words(int(real[-1][0]["Retry-After"]))
+    assert 14 * 60 < int(real[-1][0]["Retry-After"]) <= 15 * 60
+    assert alert(real[-1][0]) == squash(message(TrackForm.limited_message) % {"wait": wait})
     assert 'name="number"' in real[-1][0].content.decode()  # the page, not a bare error
     # The time taken is of the same order on both paths, failed and refused alike.
     for part in (slice(0, 5), slice(5, 20)):
