@@ -1,11 +1,13 @@
 """The case page that every party works a case on, its live thread, and public tracking."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.calendar import current_calendar
@@ -18,7 +20,7 @@ from merchants.replies import fill_reply
 from .evidence import evidence_download_name
 from .forms import ACTION_FORMS, ActionForm, TrackForm
 from .models import Case, CaseEvent, Evidence, Status
-from .rules import Action, Party, case_available_actions
+from .rules import Action, Party, case_available_actions, case_party
 from .selectors import (
     REGULATOR_PARTIES,
     case_deadlines,
@@ -159,6 +161,15 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
                 response = _composer(request, case, party, _form_for(action, case, party))
                 response["HX-Trigger"] = "thread-refresh"
                 return response
+            moved = Case.objects.select_related("office").get(pk=case.pk)
+            if case_party(moved, request.user) is None:
+                # A transfer to an office outside the person's own: done, and no longer theirs.
+                messages.success(
+                    request,
+                    _("%(action)s: done. Case %(number)s is now with %(office)s.")
+                    % {"action": action.label, "number": number, "office": moved.office.name},
+                )
+                return redirect("home")
             return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
     if request.htmx and action in COMPOSERS:
         return _composer(request, case, party, form, status=422)

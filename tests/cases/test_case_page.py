@@ -489,3 +489,17 @@ def test_a_key_is_one_persons_a_retry_by_another_posts_theirs(client, reach, ali
     for person in (alice, mallory):
         services.case_post_message(case=case, actor=person, body="你好", client_key=key, now=NOW)
     assert case.messages.filter(body="你好").count() == 2
+
+
+def test_an_officer_who_transfers_a_case_away_lands_on_the_workbench_told_where_it_went(
+    client, reach, olivia, offices
+):
+    case = reach("intake")
+    sign_in(client, olivia)
+    data = {"transfer-to_office": offices["140106"].pk, "transfer-reason": "经营地在迎泽区"}
+    response = client.post(reverse("cases:act", args=[case.number, "transfer"]), data, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("regulators:home")
+    html = response.content.decode()
+    assert case.number in html and offices["140106"].name in html
+    assert not AuditEntry.objects.filter(outcome=AuditEntry.Outcome.DENIED).exists()
