@@ -20,6 +20,7 @@ from cases.forms import ACTION_FORMS, ActionForm
 from cases.models import Agreement, CallbackVisit, Case, Evidence, Message, Offer, Referral
 from cases.rules import Action, case_party
 from cases.selectors import case_get_for_user
+from core.db import retry_once_on_conflict
 
 from .cases import NUMBER_PARAMETER, CaseSummarySerializer, available_actions, case_summary
 from .errors import error_responses
@@ -174,7 +175,7 @@ def act(request: Request, number: str, action: Action) -> Response:
     form = ACTION_FORMS[action](values, files, case=case)
     if not form.is_valid():
         raise _form_errors(form)
-    made = form.run(actor=request.user)
+    made = retry_once_on_conflict(form.run)(actor=request.user)
     kind = CREATED.get(type(made))
     created = {"type": kind, "id": made.pk} if kind else None
     return Response(

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from cases.models import Remedy, Status
 from cases.services import COMPLAINT_TEXT_LIMITS
+from core.db import retry_once_on_conflict
 
 from .cases import MerchantRefSerializer, OfficeRefSerializer
 from .errors import error_responses
@@ -98,7 +99,9 @@ class HotlineComplaintApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = HotlineComplaintSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        case, created = hotline_complaint_register(token=request.auth, **serializer.validated_data)
+        case, created = retry_once_on_conflict(hotline_complaint_register)(
+            token=request.auth, **serializer.validated_data
+        )
         case.created = created
         return Response(
             HotlineCaseSerializer(case).data,

@@ -22,6 +22,7 @@ from accounts.roles import consumer_profile, merchant_membership, regulator_memb
 from cases.models import Case, Referral, Status
 from cases.selectors import case_list_for_consumer
 from core.calendar import current_calendar
+from core.db import retry_once_on_conflict
 from core.paging import keyset_page
 from merchants.selectors import InboxFilter, inbox_counts, inbox_page, inbox_rows
 from regulators.models import Office
@@ -141,7 +142,7 @@ class ConsumerCaseListApi(_ListApi):
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
         fields["contact_phone"] = fields.get("contact_phone") or None
-        case = consumer_complaint_file(consumer=request.user, **fields)
+        case = retry_once_on_conflict(consumer_complaint_file)(consumer=request.user, **fields)
         url = reverse("api:case", kwargs={"number": case.number})
         return Response(
             CaseSummarySerializer(case).data,

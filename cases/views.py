@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.calendar import current_calendar
+from core.db import retry_once_on_conflict
 from core.errors import DomainError
 from core.ratelimits import wait_words
 from core.templatetags.odr import cny
@@ -152,7 +153,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     form = _form_for(action, case, party, request.POST, request.FILES)
     if form.is_valid():
         try:
-            form.run(actor=request.user)
+            retry_once_on_conflict(form.run)(actor=request.user)
         except DomainError as error:
             form.add_domain_error(error)
         else:

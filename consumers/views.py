@@ -18,6 +18,7 @@ from cases.selectors import (
 )
 from cases.services import case_file
 from core.calendar import current_calendar
+from core.db import retry_once_on_conflict
 from core.decorators import role_required
 from core.errors import ValidationFailed
 from core.paging import keyset_page
@@ -153,7 +154,10 @@ class FilingWizard(SessionWizardView):
                 return self.render_revalidation_failure(step, bound, **kwargs)
             forms[step] = bound
         try:
-            case = self._file(forms, self.request.FILES.getlist("confirm-files"))
+            # Files are read from the start each time (Django's ``chunks``): a retry sees them.
+            case = retry_once_on_conflict(self._file)(
+                forms, self.request.FILES.getlist("confirm-files")
+            )
         except ValidationFailed as error:
             step = STEP_OF_FIELD.get(error.field, "confirm")
             bound = forms[step] if step != "confirm" else form

@@ -33,8 +33,13 @@ def acting(case: Case, actor, action: Action, now: datetime | None) -> Iterator[
     now, policy, calendar = context(now)
     case_apply_due(case.pk, now=now, policy=policy, calendar=calendar)
     with transaction.atomic():
+        # Only the case row is locked (``of``): its office and merchant are read with it, and
+        # locking them too made every action on a merchant's cases wait for, and deadlock with,
+        # the filings against that merchant (whose rows point at it).
         locked = (
-            Case.objects.select_for_update().select_related("office", "merchant").get(pk=case.pk)
+            Case.objects.select_for_update(of=("self",))
+            .select_related("office", "merchant")
+            .get(pk=case.pk)
         )
         party = require_action(locked, actor, action, now=now)
         op = Op(locked, now, policy, calendar, actor=actor, party=party)
