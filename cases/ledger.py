@@ -4,16 +4,22 @@ Each event's hash covers the previous event's hash and the event's own content, 
 removing or reordering any stored event breaks every link after it. The case row keeps the tip of
 its chain (``last_event_seq``, ``last_event_hash``); writers hold the case row locked while they
 append, so a chain never forks. An evidence file's SHA-256 is chained in its ``evidence_added``
-event, so the chain also vouches for the stored file.
+event, so the chain also vouches for the stored file; likewise what every party said or agreed
+to (a message's text, an offer's and an agreement's terms and amount, the description of a piece
+of evidence, a rejection's reason, a referral's decision note) is chained by digest in the event
+that recorded it, and ``ledger_verify`` checks the stored rows against it (``CONTENT``).
 """
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from .models import GENESIS_HASH, Case, CaseEvent, Evidence
+from django.db import models
+
+from .models import GENESIS_HASH, Agreement, Case, CaseEvent, Evidence, Message, Offer, Referral
 
 
 def _canonical(value) -> str:
@@ -125,6 +131,109 @@ def file_sha256(name: str) -> str | None:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, eq=False)  # one object per entry of CONTENT: hashed by identity
+class Content:
+    """Rows an event refers to by id (``data[key]``) whose fields the event fixed: for each key
+    of the event's data, the field and whether the stored value is the one recorded."""
+
+    model: type[models.Model]
+    key: str
+    fields: dict[str, tuple[str, Callable]]
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name
+
+
+def _same_text(stored, recorded) -> bool:
+    return str(stored) == recorded
+
+
+def _same_amount(stored, recorded) -> bool:
+    # "299" and "299.00" are one amount: the event keeps what was given, the column two places.
+    return Decimal(recorded) == stored
+
+
+def _same_date(stored, recorded) -> bool:
+    return stored.isoformat() == recorded
+
+
+def _same_digest(stored, recorded) -> bool:
+    return text_sha256(stored) == recorded
+
+
+TERMS = {
+    "remedy": ("remedy", _same_text),
+    "amount": ("amount", _same_amount),
+    "fulfil_by": ("fulfil_by", _same_date),
+    "terms_sha256": ("text", _same_digest),
+}
+E = CaseEvent.Type
+# Which events fix which content. An event that names an agreement with its terms (accepting an
+# offer, concluding mediation) fixes the agreement's, whatever its type.
+CONTENT: list[tuple[set[str] | None, Content]] = [
+    (
+        {E.MESSAGE_POSTED, E.NOTE_POSTED},
+        Content(Message, "message", {"body_sha256": ("body", _same_digest)}),
+    ),
+    ({E.OFFER_MADE}, Content(Offer, "offer", TERMS)),
+    (
+        {E.OFFER_REJECTED},
+        Content(Offer, "offer", {"reason_sha256": ("rejection_reason", _same_digest)}),
+    ),
+    (None, Content(Agreement, "agreement", TERMS)),
+    (
+        {E.EVIDENCE_ADDED},
+        Content(
+            Evidence,
+            "evidence",
+            {
+                "description_sha256": ("description", _same_digest),
+                "name_sha256": ("original_name", _same_digest),
+            },
+        ),
+    ),
+    (
+        {E.REFERRAL_DECIDED},
+        Content(Referral, "referral", {"note_sha256": ("decision_note", _same_digest)}),
+    ),
+]
+
+
+def _contents_of(event: CaseEvent) -> Iterator[Content]:
+    for types, content in CONTENT:
+        if (types is None or event.type in types) and isinstance(event.data.get(content.key), int):
+            if types is None and not content.fields.keys() & event.data.keys():
+                continue
+            yield content
+
+
+def _content_rows(events: list[CaseEvent]) -> dict[Content, dict[int, dict]]:
+    """The rows the events refer to, one query per kind of content: {content: {pk: values}}."""
+    wanted: dict[Content, set[int]] = {}
+    for event in events:
+        for content in _contents_of(event):
+            wanted.setdefault(content, set()).add(event.data[content.key])
+    rows: dict[Content, dict[int, dict]] = {}
+    for content, ids in wanted.items():
+        fields = sorted({field for field, _ in content.fields.values()})
+        found = content.model.objects.filter(pk__in=ids).values("pk", "case_id", *fields)
+        rows[content] = {row["pk"]: row for row in found}
+    return rows
+
+
+def _content_problem(event: CaseEvent, case_id: int, rows: dict[Content, dict[int, dict]]) -> str:
+    for content in _contents_of(event):
+        pk = event.data[content.key]
+        row = rows.get(content, {}).get(pk)
+        if row is None or row["case_id"] != case_id:
+            return f"{content.name} #{pk} is missing (its record was deleted)"
+        for data_key, (field, same) in content.fields.items():
+            if data_key in event.data and not same(row[field], event.data[data_key]):
+                return f"{content.name} #{pk}: its {field} was altered after it was recorded"
+    return ""
+
+
 def _evidence_problem(event: CaseEvent, case_id: int, files: dict[int, tuple[int, str]]) -> str:
     pk = event.data.get("evidence")
     if files.get(pk, (None,))[0] != case_id:
@@ -144,6 +253,7 @@ def _verify_one(
     filed_text: dict[str, str],
     case_id: int,
     files: dict[int, tuple[int, str]],
+    rows: dict[Content, dict[int, dict]],
 ) -> BrokenLink | None:
     prev, expected_seq = GENESIS_HASH, 1
     for event in events:
@@ -174,12 +284,14 @@ def _verify_one(
         recorded = filed.get(f"{name}_sha256")
         if recorded is not None and recorded != text_sha256(filed_text[name]):
             return BrokenLink(number, 1, f"the case's {name} no longer matches what was filed")
-    # Each evidence file must still be the one whose digest its event chained.
+    # What each event fixed must still be what is stored: the rows it names, and each evidence
+    # file the one whose digest it chained.
     for event in events:
-        if event.type == CaseEvent.Type.EVIDENCE_ADDED:
+        problem = _content_problem(event, case_id, rows)
+        if not problem and event.type == CaseEvent.Type.EVIDENCE_ADDED:
             problem = _evidence_problem(event, case_id, files)
-            if problem:
-                return BrokenLink(number, event.seq, problem)
+        if problem:
+            return BrokenLink(number, event.seq, problem)
     return None
 
 
@@ -203,10 +315,12 @@ def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]
         last_pk = batch[-1][0]
         events_by_case: dict[int, list[CaseEvent]] = {pk: [] for pk in tips}
         evidence_ids = []
-        for event in CaseEvent.objects.filter(case_id__in=tips).order_by("case_id", "seq"):
+        events = list(CaseEvent.objects.filter(case_id__in=tips).order_by("case_id", "seq"))
+        for event in events:
             events_by_case[event.case_id].append(event)
             if event.type == CaseEvent.Type.EVIDENCE_ADDED:
                 evidence_ids.append(event.data.get("evidence"))
+        rows = _content_rows(events)
         evidence_ids = [pk for pk in evidence_ids if isinstance(pk, int)]
         files = {
             pk: (case_id, name)
@@ -215,6 +329,6 @@ def ledger_verify(cases=None, *, chunk_size: int = 2000) -> Iterator[BrokenLink]
             )
         }
         for pk, (number, tip) in tips.items():
-            broken = _verify_one(number, events_by_case[pk], tip, texts[pk], pk, files)
+            broken = _verify_one(number, events_by_case[pk], tip, texts[pk], pk, files, rows)
             if broken is not None:
                 yield broken

@@ -76,3 +76,95 @@ def test_rewriting_the_complaint_after_filing_is_caught(two_cases):
     [broken] = list(ledger_verify())
     assert (broken.case_number, broken.seq) == (first.number, 1)
     assert "facts" in broken.problem
+
+
+# --- What the parties said and agreed to is covered too ------------------------------------------
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def worked_case(file_case, mallory, alice, olivia, media_root):
+    """A case with a message, a rejected offer, an accepted one (its agreement), evidence with a
+    description; and a mediation case whose referral was decided with a note."""
+    from cases.models import Case
+    from tests import factories as f
+    from tests.cases.helpers import offer
+    from tests.cases.test_evidence import image_bytes, upload
+
+    case = file_case()
+    services.case_post_message(case=case, actor=alice, body="请尽快处理", now=at(2026, 3, 2, 11))
+    offer(case, mallory, at(2026, 3, 2, 12), amount="50", text="退五十元")
+    services.offer_reject(case=case, actor=alice, reason="太少了", now=at(2026, 3, 2, 13))
+    services.evidence_add(
+        case=case,
+        actor=alice,
+        file=upload(image_bytes(), "invoice.png"),
+        description="发票照片",
+        now=at(2026, 3, 2, 13, 30),
+    )
+    offer(case, mallory, at(2026, 3, 2, 14), amount="299", text="全额退款")
+    services.offer_accept(case=case, actor=alice, now=at(2026, 3, 2, 15))
+    other = file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"))
+    services.case_accept(case=other, actor=olivia, now=at(2026, 3, 3, 9))
+    services.referral_open(case=other, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 10))
+    services.referral_decide(
+        case=other, actor=olivia, outcome="no_case", note="证据不足", now=at(2026, 3, 3, 11)
+    )
+    return Case.objects.get(pk=case.pk), Case.objects.get(pk=other.pk)
+
+
+def test_every_kind_of_content_verifies_while_untouched(worked_case):
+    assert list(ledger_verify()) == []
+
+
+EDITS = {
+    "message text": ("message", "body", "我从没说过这句话", CaseEvent.Type.MESSAGE_POSTED),
+    "offer terms": ("offer", "text", "退一元", CaseEvent.Type.OFFER_MADE),
+    "offer amount": ("offer", "amount", "1.00", CaseEvent.Type.OFFER_MADE),
+    "rejection reason": ("offer", "rejection_reason", "很满意", CaseEvent.Type.OFFER_REJECTED),
+    "agreement amount": ("agreement", "amount", "9.00", CaseEvent.Type.OFFER_ACCEPTED),
+    "agreement terms": ("agreement", "text", "不退款", CaseEvent.Type.OFFER_ACCEPTED),
+    "agreement date": ("agreement", "fulfil_by", "2027-01-01", CaseEvent.Type.OFFER_ACCEPTED),
+    "evidence description": ("evidence", "description", "无关", CaseEvent.Type.EVIDENCE_ADDED),
+    "decision note": ("referral", "decision_note", "已立案", CaseEvent.Type.REFERRAL_DECIDED),
+}
+
+
+@pytest.mark.parametrize("what", list(EDITS))
+def test_editing_what_a_party_said_or_agreed_to_in_sql_is_reported(worked_case, what, capsys):
+    from cases.models import Agreement, Evidence, Message, Offer, Referral
+
+    model_name, field, value, event_type = EDITS[what]
+    model = {
+        "message": Message,
+        "offer": Offer,
+        "agreement": Agreement,
+        "evidence": Evidence,
+        "referral": Referral,
+    }[model_name]
+    case = worked_case[1] if model_name == "referral" else worked_case[0]
+    event = case.events.filter(type=event_type).order_by("seq").first()
+    row_id = event.data[model_name]
+    model.objects.filter(pk=row_id).update(**{field: value})
+
+    [broken] = list(ledger_verify())
+    assert (broken.case_number, broken.seq) == (case.number, event.seq)
+    assert f"{model_name} #{row_id}" in broken.problem and field in broken.problem
+    with pytest.raises(SystemExit) as exit_:
+        call_command("verify_ledger")
+    assert exit_.value.code == 1
+    assert f"case {case.number}, event #{event.seq}" in capsys.readouterr().err
+
+
+def test_a_deleted_message_is_reported(worked_case):
+    from cases.models import Message
+
+    case, _ = worked_case
+    Message.objects.filter(case=case).delete()
+    [broken] = list(ledger_verify())
+    assert "message" in broken.problem and "missing" in broken.problem
