@@ -94,3 +94,14 @@ def test_the_api_answers_its_json_errors_instead_of_pages(alice):
     assert failed.status_code == 500
     assert failed.json()["code"] == "server_error"
     assert client.post("/api/schema/").json()["code"] == "method_not_allowed"
+
+
+def test_with_debug_on_a_failed_send_is_still_told_in_the_form(settings):
+    # `make run` serves with DEBUG=1. django-htmx's debug script would replace the whole page
+    # with the traceback when a send fails; the portal's own message in the form is shown instead
+    # (static/js/odr.js), the traceback goes to the console.
+    settings.DEBUG = True
+    html = browser().get("/cases/track/").content.decode()
+    assert "django_htmx/htmx-2.min.js" in html
+    assert "django-htmx.js" not in html
+    assert 'id="request-failure"' in html
