@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from accounts.roles import consumer_profile, merchant_membership, regulator_membership
 from cases.models import Case, Referral, Status
-from cases.selectors import case_list_for_consumer
+from cases.selectors import case_filed_with, case_list_for_consumer
 from core.calendar import current_calendar
 from core.db import retry_once_on_conflict
 from core.paging import keyset_page
@@ -39,6 +39,18 @@ from .hotline import ComplaintSerializer
 from .paging import CURSOR_PARAMETER, cursor_of, page_data, paged
 from .services import consumer_complaint_file
 from .throttling import ComplaintRateLimits
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > 64 or not key.isprintable():
+        raise serializers.ValidationError(
+            {IDEMPOTENCY_HEADER: [_("At most 64 printable characters.")]}, code="invalid"
+        )
+    return key
+
 
 PAGE_SIZE = 25
 
@@ -130,8 +142,22 @@ class ConsumerCaseListApi(_ListApi):
         "anew; the case goes to it if it is an active ODR merchant, else to the regulator "
         "office of its region. Attach evidence afterwards with the `add_evidence` action.",
         request=ConsumerComplaintSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Up to 64 characters naming this filing: the same key sent again "
+                "by the same consumer answers 200 with the case already filed, never a second "
+                "case.",
+            )
+        ],
         responses={
             201: OpenApiResponse(CaseSummarySerializer, description="The new case."),
+            200: OpenApiResponse(
+                CaseSummarySerializer,
+                description="The case already filed with this `Idempotency-Key`.",
+            ),
             **error_responses(400, *COMMON_ERRORS),
         },
         tags=["lists"],
@@ -142,11 +168,15 @@ class ConsumerCaseListApi(_ListApi):
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
         fields["contact_phone"] = fields.get("contact_phone") or None
-        case = retry_once_on_conflict(consumer_complaint_file)(consumer=request.user, **fields)
+        key = _idempotency_key(request)
+        already = case_filed_with(request.user, key) if key else None
+        case = already or retry_once_on_conflict(consumer_complaint_file)(
+            consumer=request.user, filing_key=key, **fields
+        )
         url = reverse("api:case", kwargs={"number": case.number})
         return Response(
             CaseSummarySerializer(case).data,
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_200_OK if already else status.HTTP_201_CREATED,
             headers={"Location": request.build_absolute_uri(url)},
         )
 

@@ -472,6 +472,9 @@ class Case(models.Model):
     filed_at = models.DateTimeField(_("filed at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The key the filing was sent with (the form's, or the API's Idempotency-Key): the same
+    # filing sent again by the same consumer is this case, not a second one.
+    filing_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -561,6 +564,11 @@ class Case(models.Model):
                 fields=["hotline_ticket"],
                 condition=~Q(hotline_ticket=""),
                 name="case_hotline_ticket_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["consumer", "filing_key"],
+                condition=~Q(filing_key=""),
+                name="case_filing_key_once",
             ),
             models.CheckConstraint(
                 condition=Q(status=Status.CLOSED, resolution__gt="")

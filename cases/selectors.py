@@ -161,6 +161,11 @@ def case_thread_for(case: Case, party: Party, *, since: int = 0) -> list[dict]:
     ]
 
 
+def case_filed_with(consumer, filing_key: str) -> Case | None:
+    """The case ``consumer`` filed with ``filing_key`` (one attempt to file), if any."""
+    return Case.objects.filter(consumer=consumer, filing_key=filing_key).first()
+
+
 def case_moved_on(case: Case) -> bool:
     """Whether anything has happened on ``case`` since it was filed."""
     return CaseEvent.objects.filter(case=case).exclude(type=CaseEvent.Type.FILED).exists()

@@ -1,5 +1,7 @@
 """The consumer portal (product §2): filing a complaint step by step, and my cases."""
 
+import uuid
+
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -126,6 +128,7 @@ class FilingWizard(SessionWizardView):
             context["results"] = _described(shown)
         if step == "confirm":
             context.update(self._summary())
+            self._filing_key()  # from the moment it can be sent
         return context
 
     def _summary(self) -> dict:
@@ -185,8 +188,18 @@ class FilingWizard(SessionWizardView):
                 evidence=files,
                 consent_contact=consents["consent_contact"],
                 consent_disclosure=consents["consent_disclosure"],
+                filing_key=self._filing_key(),
                 **complaint,
             )
+
+    def _filing_key(self) -> str:
+        """The key of the complaint being written, made when it is first sent: sending it again
+        (after an error, a timeout, a reload of the last step) returns the case already filed.
+        A new complaint (the wizard reset once a case exists) gets a new key."""
+        extra = self.storage.extra_data
+        if not extra.get("filing_key"):
+            self.storage.extra_data = {**extra, "filing_key": uuid.uuid4().hex}
+        return self.storage.extra_data["filing_key"]
 
 
 STEP_TITLES = {

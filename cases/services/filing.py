@@ -17,6 +17,7 @@ from ..ledger import text_sha256
 from ..models import Case, Channel, Remedy, Status
 from ..op import Op
 from ..rules import Party
+from ..selectors import case_filed_with
 from ._common import E, context, money, purchase_date_check, required_text, text_limit
 from .evidence import evidence_store, files_removed_on_failure
 
@@ -49,6 +50,7 @@ def case_file(
     filed_by=None,
     evidence: list | None = None,
     number: str | None = None,
+    filing_key: str = "",
     now: datetime | None = None,
 ) -> Case:
     """File a complaint. An active ODR merchant receives it (``submitted``); any other goes to the
@@ -58,7 +60,13 @@ def case_file(
     ``contact_phone`` defaults to the consumer's own phone. ``evidence`` files are checked before
     anything is written and recorded in the chain right after the filing; a refused file files
     nothing.
+
+    ``filing_key`` names one attempt to file (the form keeps one per complaint being written, an
+    API client sends it as ``Idempotency-Key``): the same key from the same consumer again
+    returns the case already filed instead of filing it twice.
     """
+    if filing_key and (filed := case_filed_with(consumer, filing_key)):
+        return filed
     now, policy, calendar = context(now)
     subject = required_text(
         subject, "subject", _("Say in a few words what the complaint is about.")
@@ -114,6 +122,7 @@ def case_file(
             consent_contact=consent_contact,
             filed_by=filed_by,
             filed_at=now,
+            filing_key=filing_key,
         )
         while Case.objects.filter(number=case.number).exists():
             case.number = _new_number(now)

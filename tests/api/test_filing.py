@@ -134,3 +134,25 @@ def test_a_region_no_office_covers_is_named_as_the_request_names_it(as_user, ali
     assert not Case.objects.exists()
     # The business it named is not left behind: it is recorded in the filing's transaction.
     assert not Merchant.objects.filter(name="某店").exists()
+
+
+def test_the_same_idempotency_key_files_once(as_user, alice, bob, acme, offices):
+    client = as_user(alice)
+    key = {"HTTP_IDEMPOTENCY_KEY": "order-JD-0001-try"}
+    first = client.post(URL, complaint(), format="json", **key)
+    again = client.post(URL, complaint(), format="json", **key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["number"] == again.json()["number"]
+    assert Case.objects.filter(consumer=alice).count() == 1
+    # Another consumer's key is theirs alone.
+    assert as_user(bob).post(URL, complaint(), format="json", **key).status_code == 201
+    # Without a key, each request is a filing.
+    assert client.post(URL, complaint(), format="json").status_code == 201
+    assert Case.objects.filter(consumer=alice).count() == 2
+
+
+def test_an_unusable_idempotency_key_is_refused_by_name(as_user, alice, acme, offices):
+    response = as_user(alice).post(URL, complaint(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 65)
+    assert response.status_code == 400
+    assert response.json()["field"] == "Idempotency-Key"
+    assert not Case.objects.exists()

@@ -5,6 +5,7 @@ evidence checked before anything is filed."""
 import pytest
 from django.urls import reverse
 
+from cases import services
 from cases.models import Case, CaseEvent, Status
 from merchants.models import Merchant
 from merchants.selectors import merchant_search
@@ -249,3 +250,28 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_sending_the_last_step_again_after_the_filing_committed_files_once(client, consumer, acme):
+    # The first send filed the case, but the person was shown an error (a timeout after the
+    # commit): the wizard still holds the complaint and its key, and they send again.
+    step(client, "business", {"merchant": acme.pk})
+    shown = step(client, "complaint", COMPLAINT)
+    assert shown.context["wizard"]["steps"].current == "confirm"
+    key = client.session[f"wizard_{PREFIX}"]["extra_data"]["filing_key"]
+    first = services.case_file(consumer=consumer, merchant=acme, filing_key=key, **SERVICE_FIELDS)
+
+    again = step(client, "confirm", {})
+    assert again.status_code == 302
+    assert again.url == reverse("consumers:filed", args=[first.number])
+    assert Case.objects.filter(consumer=consumer).count() == 1
+
+
+def test_the_next_complaint_gets_a_new_key(client, consumer, acme):
+    file_against(client, {"merchant": acme.pk})
+    file_against(client, {"merchant": acme.pk}, complaint={"subject": "另一个问题"})
+    assert Case.objects.filter(consumer=consumer).count() == 2
+    assert len(set(Case.objects.values_list("filing_key", flat=True))) == 2
+
+
+SERVICE_FIELDS = {"subject": "耳机无法开机", "facts": "收到的耳机无法开机。", "claim": "退货退款"}
