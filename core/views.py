@@ -1,5 +1,6 @@
 import logging
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role, role_of
 from odr.celery import app as celery_app
 
+from .cache import cache_state
 from .errors import error_body
 from .forms import RegionPicker
 from .models import Heartbeat
@@ -63,18 +66,33 @@ def _broker_ok() -> bool:
         return False
 
 
+def _beat_state(last_seen) -> str:
+    """``ok`` while beat's heartbeat (run by a worker) keeps its schedule; ``late`` once three
+    beats were missed; ``not_seen`` before the first one."""
+    if last_seen is None:
+        return "not_seen"
+    allowance = timedelta(seconds=3 * settings.ODR_HEARTBEAT_SECONDS + 30)
+    return "ok" if timezone.now() - last_seen <= allowance else "late"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database and the broker answer, 503 otherwise."""
+    """Answer 200 when the database and the broker answer and beat keeps its schedule, 503
+    otherwise. A shared cache that does not answer is reported (``degraded``: rate limits count
+    per process) but fails nothing."""
     database, broker = _database_ok(), _broker_ok()
-    body: dict = {"status": "ok" if database and broker else "fail"}
-    body["database"] = "ok" if database else "fail"
-    body["broker"] = "ok" if broker else "fail"
+    body: dict = {"database": "ok" if database else "fail", "broker": "ok" if broker else "fail"}
+    beat = "unknown"
     if database:
-        beat = Heartbeat.objects.filter(name="beat").values_list("last_seen", flat=True).first()
-        body["beat_last_seen"] = beat.isoformat() if beat else None
-    return JsonResponse(body, status=200 if database and broker else 503)
+        last = Heartbeat.objects.filter(name="beat").values_list("last_seen", flat=True).first()
+        body["beat_last_seen"] = last.isoformat() if last else None
+        beat = _beat_state(last)
+    body["beat"] = beat
+    body["cache"] = cache_state()
+    healthy = database and broker and beat != "late"
+    body["status"] = "ok" if healthy else "fail"
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @require_GET

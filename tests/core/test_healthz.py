@@ -12,6 +12,7 @@ from django.conf import settings
 from core.models import Heartbeat
 from core.tasks import heartbeat
 from odr.celery import app as celery_app
+from tests.conftest import TEST_NOW
 
 # Nothing listens on port 1: connecting is refused at once.
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -38,6 +39,8 @@ def test_healthz_answers_200_with_json_when_database_and_broker_answer(client):
         "database": "ok",
         "broker": "ok",
         "beat_last_seen": None,
+        "beat": "not_seen",
+        "cache": "ok",
     }
 
 
@@ -92,8 +95,31 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status_code"] == 503
-    assert answer["body"] == {"status": "fail", "database": "fail", "broker": "ok"}
+    assert answer["body"] == {
+        "status": "fail",
+        "database": "fail",
+        "broker": "ok",
+        "beat": "unknown",
+        "cache": "ok",
+    }
 
 
 def test_healthz_refuses_anything_but_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_once_beat_missed_three_heartbeats(client, settings, time_machine):
+    settings.ODR_HEARTBEAT_SECONDS = 60
+    time_machine.move_to(TEST_NOW, tick=False)
+    heartbeat()
+    assert client.get("/healthz").json()["beat"] == "ok"
+
+    time_machine.shift(3 * 60 + 20)
+    assert client.get("/healthz").status_code == 200  # late by less than three beats
+
+    time_machine.shift(20)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["beat"] == "late"
+    assert response.json()["status"] == "fail"
