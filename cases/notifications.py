@@ -18,13 +18,16 @@ The AUDIENCE table alone decides who hears of what. Internal (regulator-only) ev
 told to anyone outside the regulator and never emailed.
 """
 
+import contextlib
 import logging
+import threading
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
@@ -159,9 +162,10 @@ def _people(events: list[CaseEvent]) -> dict[int, dict[int, str | None]]:
     return people
 
 
-def outbox_write(events: list[CaseEvent]) -> None:
+def outbox_write(events: list[CaseEvent], *, bulk: bool = False) -> None:
     """Write who must hear of the saved ``events``: a notification per person, a delivery per
-    subscribed webhook endpoint. Call it in the transaction that saves the events."""
+    subscribed webhook endpoint. Call it in the transaction that saves the events. ``bulk``
+    rows (the deadline sweep's) are sent after the others."""
     told = [event for event in events if not event.internal]
     if not told:
         return
@@ -172,15 +176,16 @@ def outbox_write(events: list[CaseEvent]) -> None:
             user_id=user_id,
             created_at=event.created_at,
             email=Notification.Email.PENDING if email else Notification.Email.NONE,
+            bulk=bulk,
         )
         for event in told
         for user_id, email in people.get(event.pk, {}).items()
     ]
     Notification.objects.bulk_create(notes, batch_size=1000)
-    _deliveries_write(told)
+    _deliveries_write(told, bulk)
 
 
-def _deliveries_write(events: list[CaseEvent]) -> None:
+def _deliveries_write(events: list[CaseEvent], bulk: bool) -> None:
     named = [(event, webhook_name_for(event)) for event in events]
     named = [(event, name) for event, name in named if name]
     if not named:
@@ -196,6 +201,7 @@ def _deliveries_write(events: list[CaseEvent]) -> None:
             name=name,
             body=webhook_body(event, name),
             created_at=event.created_at,
+            bulk=bulk,
         )
         for event, name in named
         for endpoint in endpoints[event.case.merchant_id]
@@ -215,13 +221,27 @@ def retry_at(attempts: int, now: datetime) -> datetime:
 
 
 def _due(rows: QuerySet, now: datetime, event_ids: list[int] | None) -> QuerySet:
-    """The rows whose attempt is due, oldest first, claimed without waiting for another relay."""
+    """The rows whose attempt is due, in the order they are sent — a person's own notices before
+    a sweep's bulk wave, then the longest waiting — on an index in that very order (no sort of
+    the backlog), claimed without waiting for another relay."""
     rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     if event_ids is not None:
         rows = rows.filter(event_id__in=event_ids)
-    return rows.order_by(F("next_attempt_at").asc(nulls_first=True), "pk").select_for_update(
-        skip_locked=True, of=("self",)
-    )
+    return rows.order_by(
+        "bulk", F("next_attempt_at").asc(nulls_first=True), "pk"
+    ).select_for_update(skip_locked=True, of=("self",))
+
+
+def _claim(rows: QuerySet, now: datetime, event_ids: list[int] | None, size: int) -> list[int]:
+    """Claim up to ``size`` due rows for this relay: their next attempt moves a lease ahead
+    (ODR_OUTBOX_LEASE_SECONDS), committed at once, so that no other relay takes them meanwhile
+    and a relay that dies leaves them due again when the lease ends."""
+    with transaction.atomic():
+        ids = list(_due(rows, now, event_ids).values_list("pk", flat=True)[:size])
+        if ids:
+            lease = now + timedelta(seconds=settings.ODR_OUTBOX_LEASE_SECONDS)
+            rows.model.objects.filter(pk__in=ids).update(next_attempt_at=lease)
+    return ids
 
 
 @dataclass
@@ -244,7 +264,14 @@ def recipient_language(user: User) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _email_send(note: Notification) -> None:
+def email_message_id(note: Notification) -> str:
+    """The Message-ID of ``note``'s email: the same at every attempt, so that a receiver can
+    drop a second copy (the relay delivers at least once)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "odr.invalid"
+    return f"<notification-{note.pk}@{domain}>"
+
+
+def _email_message(note: Notification) -> EmailMessage:
     subject_template, body_template = EMAIL_TEMPLATES[note.kind]
     context = {"notification": note, "data": note.data, "user": note.user}
     if note.event_id:
@@ -252,83 +279,172 @@ def _email_send(note: Notification) -> None:
     with translation.override(recipient_language(note.user)):
         subject = " ".join(render_to_string(subject_template, context).split())
         body = render_to_string(body_template, context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [note.user.email])
+    return EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [note.user.email],
+        headers={"Message-ID": email_message_id(note)},
+    )
 
 
-def _email_next(now: datetime, event_ids: list[int] | None) -> bool | None:
-    """Send the next due email; return whether it went, or None when none is due."""
-    with transaction.atomic():
-        pending = Notification.objects.filter(email=Notification.Email.PENDING)
-        note = _due(pending, now, event_ids).select_related("user", "event__case__merchant").first()
-        if note is None:
-            return None
-        note.email_attempts += 1
-        fields = ["email", "email_attempts", "next_attempt_at", "sent_at", "last_error"]
-        if not note.user.email or not note.user.is_active:
-            note.email = Notification.Email.NONE  # the address went since: tell in the portal only
-            note.save(update_fields=fields)
-            return False
+class _Senders:
+    """Threads that send what the relay prepared, each over a connection of its own to the mail
+    server (kept open for the relay run). Nothing here touches the database."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=settings.ODR_OUTBOX_SENDERS)
+        self.local = threading.local()
+        self.connections: list = []
+        self.lock = threading.Lock()
+
+    def _mail(self, message: EmailMessage) -> None:
+        connection = getattr(self.local, "mail", None)
+        if connection is None:
+            connection = self.local.mail = get_connection()
+            with self.lock:
+                self.connections.append(connection)
         try:
-            _email_send(note)
-        except Exception as error:  # one bad email (address, server, template) stops no other
-            logger.warning("notification %s: email failed: %s", note.pk, error)
-            note.last_error = f"{type(error).__name__}: {error}"[:500]
-            if note.email_attempts >= settings.ODR_EMAIL_MAX_ATTEMPTS:
-                note.email, note.next_attempt_at = Notification.Email.FAILED, None
-            else:
-                note.next_attempt_at = retry_at(note.email_attempts, now)
-            note.save(update_fields=fields)
-            return False
-        note.email, note.sent_at, note.next_attempt_at = Notification.Email.SENT, now, None
-        note.last_error = ""
-        note.save(update_fields=fields)
-        return True
+            connection.send_messages([message])
+        except Exception:
+            # The connection may be broken: the next message on this thread opens a new one.
+            self.local.mail = None
+            with contextlib.suppress(Exception):  # closing a broken connection may fail too
+                connection.close()
+            raise
+
+    def mail(self, message: EmailMessage) -> Future:
+        return self.pool.submit(self._mail, message)
+
+    def post(self, delivery: WebhookDelivery) -> Future:
+        return self.pool.submit(webhook_post, delivery)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for connection in self.connections:
+            with contextlib.suppress(Exception):
+                connection.close()
 
 
-def _delivery_next(now: datetime, event_ids: list[int] | None) -> bool | None:
-    """Send the next due webhook delivery; return whether it was accepted, or None when none
-    is due. Deliveries of a disabled endpoint wait until it is enabled again."""
-    with transaction.atomic():
-        pending = WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, endpoint__enabled=True
+def _emails_relay(
+    senders: _Senders, now: datetime, event_ids: list[int] | None, limit: int, report
+) -> None:
+    pending = Notification.objects.filter(email=Notification.Email.PENDING)
+    size = settings.ODR_OUTBOX_CLAIM_SIZE
+    while limit > 0:
+        ids = _claim(pending, now, event_ids, min(size, limit))
+        if not ids:
+            return
+        limit -= len(ids)
+        notes = Notification.objects.filter(pk__in=ids).select_related(
+            "user", "event__case__merchant"
         )
-        delivery = _due(pending, now, event_ids).select_related("endpoint").first()
-        if delivery is None:
-            return None
-        outcome = webhook_post(delivery)
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.response_status = outcome.status
-        delivery.error = outcome.error
-        endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
-        if outcome.ok:
-            delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
-            delivery.next_attempt_at = None
-            endpoint.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        sending = {}
+        for note in notes:
+            if not note.user.email or not note.user.is_active:
+                # The address went since: told in the portal only.
+                Notification.objects.filter(pk=note.pk).update(
+                    email=Notification.Email.NONE, next_attempt_at=None
+                )
+                report.emails_failed += 1
+                continue
+            try:
+                message = _email_message(note)
+            except Exception as error:  # a template fault stops no other email
+                _email_failed(note, error, now)
+                report.emails_failed += 1
+                continue
+            sending[senders.mail(message)] = note
+        # Each email's mark is committed as soon as it was sent: a relay that dies sends again
+        # only what was in flight.
+        for future in as_completed(sending):
+            note = sending[future]
+            error = future.exception()
+            if error is None:
+                Notification.objects.filter(pk=note.pk).update(
+                    email=Notification.Email.SENT,
+                    sent_at=now,
+                    next_attempt_at=None,
+                    last_error="",
+                    email_attempts=F("email_attempts") + 1,
+                )
+                report.emails_sent += 1
+            else:
+                _email_failed(note, error, now)
+                report.emails_failed += 1
+
+
+def _email_failed(note: Notification, error: BaseException, now: datetime) -> None:
+    logger.warning("notification %s: email failed: %s", note.pk, error)
+    attempts = note.email_attempts + 1
+    given_up = attempts >= settings.ODR_EMAIL_MAX_ATTEMPTS
+    Notification.objects.filter(pk=note.pk).update(
+        email_attempts=attempts,
+        email=Notification.Email.FAILED if given_up else Notification.Email.PENDING,
+        next_attempt_at=None if given_up else retry_at(attempts, now),
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )
+
+
+def _webhooks_relay(
+    senders: _Senders, now: datetime, event_ids: list[int] | None, limit: int, report
+) -> None:
+    """Deliveries of a disabled endpoint wait until it is enabled again."""
+    pending = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING, endpoint__enabled=True
+    )
+    size = settings.ODR_OUTBOX_CLAIM_SIZE
+    while limit > 0:
+        ids = _claim(pending, now, event_ids, min(size, limit))
+        if not ids:
+            return
+        limit -= len(ids)
+        deliveries = WebhookDelivery.objects.filter(pk__in=ids).select_related("endpoint")
+        posting = {senders.post(delivery): delivery for delivery in deliveries}
+        for future in as_completed(posting):
+            delivery = posting[future]
+            outcome = future.result()  # webhook_post never raises for the network's faults
+            _delivery_record(delivery, outcome, now)
+            if outcome.ok:
+                report.webhooks_delivered += 1
+            else:
+                report.webhooks_failed += 1
+
+
+def _delivery_record(delivery: WebhookDelivery, outcome, now: datetime) -> None:
+    """Commit what one attempt gave, at once."""
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.response_status = outcome.status
+    delivery.error = outcome.error
+    endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
+    if outcome.ok:
+        delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
+        delivery.next_attempt_at = None
+        endpoint.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+    else:
+        if delivery.attempts >= settings.ODR_WEBHOOK_MAX_ATTEMPTS:
+            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
         else:
-            if delivery.attempts >= settings.ODR_WEBHOOK_MAX_ATTEMPTS:
-                delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
-            else:
-                delivery.next_attempt_at = retry_at(delivery.attempts, now)
-            endpoint.update(consecutive_failures=F("consecutive_failures") + 1)
-            disabled = endpoint.filter(
-                enabled=True,
-                consecutive_failures__gte=settings.ODR_WEBHOOK_DISABLE_AFTER_FAILURES,
-            ).update(enabled=False, disabled_at=now)
-            if disabled:
-                _tell_owners_disabled(delivery.endpoint, now)
-        delivery.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "last_attempt_at",
-                "response_status",
-                "error",
-                "delivered_at",
-            ]
-        )
-        return outcome.ok
+            delivery.next_attempt_at = retry_at(delivery.attempts, now)
+        endpoint.update(consecutive_failures=F("consecutive_failures") + 1)
+        disabled = endpoint.filter(
+            enabled=True,
+            consecutive_failures__gte=settings.ODR_WEBHOOK_DISABLE_AFTER_FAILURES,
+        ).update(enabled=False, disabled_at=now)
+        if disabled:
+            _tell_owners_disabled(delivery.endpoint, now)
+    delivery.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_attempt_at",
+            "response_status",
+            "error",
+            "delivered_at",
+        ]
+    )
 
 
 def _tell_owners_disabled(endpoint: WebhookEndpoint, now: datetime) -> None:
@@ -360,21 +476,21 @@ def outbox_relay(
 ) -> RelayReport:
     """Send the notification emails and webhook deliveries that are due — only those of
     ``event_ids`` when given — up to ``limit`` of each (ODR_OUTBOX_BATCH_SIZE); return what
-    was done. Safe to run many times at once."""
+    was done. Safe to run many times at once.
+
+    Rows are claimed a few at a time (ODR_OUTBOX_CLAIM_SIZE) under a short lease and sent by
+    ODR_OUTBOX_SENDERS threads; each one's outcome is committed as soon as it is known. Delivery
+    is at least once: a relay that dies between sending and committing sends that row again,
+    with the same Message-ID or X-ODR-Delivery for the receiver to drop the copy."""
     limit = limit or settings.ODR_OUTBOX_BATCH_SIZE
+    now = now or timezone.now()
     report = RelayReport()
-    for _ in range(limit):
-        sent = _email_next(now or timezone.now(), event_ids)
-        if sent is None:
-            break
-        report.emails_sent += sent
-        report.emails_failed += not sent
-    for _ in range(limit):
-        delivered = _delivery_next(now or timezone.now(), event_ids)
-        if delivered is None:
-            break
-        report.webhooks_delivered += delivered
-        report.webhooks_failed += not delivered
+    senders = _Senders()
+    try:
+        _emails_relay(senders, now, event_ids, limit, report)
+        _webhooks_relay(senders, now, event_ids, limit, report)
+    finally:
+        senders.close()
     if report.emails_sent or report.emails_failed or report.webhooks_failed:
         logger.info("outbox relay: %s", report)
     return report

@@ -167,8 +167,12 @@ def case_filed_with(consumer, filing_key: str) -> Case | None:
 
 
 def case_moved_on(case: Case) -> bool:
-    """Whether anything has happened on ``case`` since it was filed."""
-    return CaseEvent.objects.filter(case=case).exclude(type=CaseEvent.Type.FILED).exists()
+    """Whether anything has happened on ``case`` since it was filed (evidence sent with the
+    complaint, or added to it, is not a step of the case)."""
+    E = CaseEvent.Type
+    return (
+        CaseEvent.objects.filter(case=case).exclude(type__in=(E.FILED, E.EVIDENCE_ADDED)).exists()
+    )
 
 
 def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:

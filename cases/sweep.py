@@ -132,7 +132,7 @@ def _save_batch(cases: list[Case], events: list[CaseEvent]) -> None:
     else:
         Case.objects.bulk_update(cases, SWEPT_FIELDS)
         CaseEvent.objects.bulk_create(events)
-    outbox_write(events)
+    outbox_write(events, bulk=True)
 
 
 def _sweep_batch(

@@ -3,7 +3,8 @@
 It lists the complaints the merchant has not acknowledged yet, and for each one acknowledges it,
 posts a message to the consumer and offers a refund of the amount claimed. It uses nothing but
 the documented API (/api/docs/) and the standard library. ``verify_signature`` is what a
-receiver of the portal's webhooks checks each request with (docs/webhooks.md).
+receiver of the portal's webhooks checks each request with, and ``delivery_is_new`` how it drops
+a second copy of a delivery (at least once, docs/webhooks.md).
 
     python docs/api-client-example.py --base-url https://odr.example.cn --token odr_...
     ODR_API_TOKEN=odr_... python docs/api-client-example.py --dry-run
@@ -43,6 +44,19 @@ def verify_signature(secret: str, header: str, body: bytes, now: float | None = 
     signed = f"{timestamp}.".encode() + body
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
+
+
+def delivery_is_new(seen: set[str], body: bytes) -> bool:
+    """Return whether a verified webhook delivery is one this receiver has not handled yet, and
+    remember it. The portal delivers at least once: the same event can arrive again (a retry
+    after a lost answer, an owner's redelivery), always with the same ``id`` (docs/webhooks.md,
+    "Delivery guarantees"). Keep ``seen`` where it outlives a restart (a table with a unique
+    column) in a real receiver."""
+    event_id = json.loads(body)["id"]
+    if event_id in seen:
+        return False
+    seen.add(event_id)
+    return True
 
 
 class ApiError(Exception):

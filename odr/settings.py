@@ -286,6 +286,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ODR 12315 <noreply@odr.example.cn>")
+# Seconds to wait for the mail server: a relay's sending thread never hangs on it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Operators", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
@@ -419,6 +421,14 @@ ODR_ABNORMAL_MERCHANTS = env.int("ODR_ABNORMAL_MERCHANTS", default=10)
 # ODR_WEBHOOK_MAX_ATTEMPTS (the owner can redeliver it). One relay run sends at most
 # ODR_OUTBOX_BATCH_SIZE emails and as many deliveries.
 ODR_OUTBOX_BATCH_SIZE = env.int("ODR_OUTBOX_BATCH_SIZE", default=200)
+# The relay claims ODR_OUTBOX_CLAIM_SIZE rows at a time under a lease of ODR_OUTBOX_LEASE_SECONDS
+# (another relay takes them only once it ends: a relay that died) and sends them with
+# ODR_OUTBOX_SENDERS threads, committing each one's outcome as soon as it is known. The lease
+# must outlast a claim's sending: CLAIM_SIZE / SENDERS times the slowest send (EMAIL_TIMEOUT,
+# twice ODR_WEBHOOK_TIMEOUT_SECONDS).
+ODR_OUTBOX_CLAIM_SIZE = env.int("ODR_OUTBOX_CLAIM_SIZE", default=32)
+ODR_OUTBOX_LEASE_SECONDS = env.int("ODR_OUTBOX_LEASE_SECONDS", default=120)
+ODR_OUTBOX_SENDERS = env.int("ODR_OUTBOX_SENDERS", default=8)
 ODR_OUTBOX_RETRY_SECONDS = env.int("ODR_OUTBOX_RETRY_SECONDS", default=30)
 ODR_OUTBOX_RETRY_MAX_SECONDS = env.int("ODR_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 ODR_EMAIL_MAX_ATTEMPTS = env.int("ODR_EMAIL_MAX_ATTEMPTS", default=10)

@@ -252,9 +252,11 @@ def test_an_endpoint_is_disabled_after_a_run_of_failures_and_its_owners_are_told
         file_case(now=at(2026, 3, day, 10))
     now = at(2026, 3, 4, 10)
     outbox_relay(now=now)  # two failures
-    outbox_relay(now=now + timedelta(seconds=30))  # the third: disabled
+    # Both retried at once (sent in parallel): the third failure disables the endpoint, the
+    # fourth was already under way.
+    outbox_relay(now=now + timedelta(seconds=30))
     endpoint.refresh_from_db()
-    assert (endpoint.enabled, endpoint.consecutive_failures) == (False, 3)
+    assert (endpoint.enabled, endpoint.consecutive_failures) == (False, 4)
     notices = Notification.objects.filter(kind=Notification.Kind.WEBHOOK_DISABLED)
     assert {n.user for n in notices} == {mallory, other_owner}  # the agent is not told
     assert {n.email for n in notices} == {Notification.Email.PENDING}
@@ -263,7 +265,7 @@ def test_an_endpoint_is_disabled_after_a_run_of_failures_and_its_owners_are_told
     outbox_relay(now=now + timedelta(minutes=5))
     assert sorted(m.to[0] for m in mail.outbox) == sorted([mallory.email, other_owner.email])
     assert all(receiver.url.split("?")[0] in m.body for m in mail.outbox)
-    assert len(receiver.requests) == 3  # a disabled endpoint is not tried
+    assert len(receiver.requests) == 4  # a disabled endpoint is not tried
 
     # Enabled again by an owner, it receives what was waiting.
     receiver.failing = False
@@ -536,3 +538,20 @@ def test_the_documented_verification_checks_real_deliveries(
     assert not verify_signature(endpoint.secret, header, body + b" ", now=clock + 1)
     assert not verify_signature(endpoint.secret, header, body, now=clock + 301)
     assert not verify_signature("whsec_wrong", header, body, now=clock + 1)
+
+
+def test_the_example_receiver_drops_a_second_copy_of_a_delivery(
+    receiver, endpoint, file_case, mallory
+):
+    path = settings.BASE_DIR / "docs" / "api-client-example.py"
+    spec = importlib.util.spec_from_file_location("api_client_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    file_case()
+    outbox_relay(now=at(2026, 3, 2, 10, 1))
+    [delivery] = WebhookDelivery.objects.all()
+    # The same delivery again (as after a lost answer), then its redelivery by an owner.
+    again = webhooks.webhook_redeliver(delivery=delivery, actor=mallory)
+    seen: set[str] = set()
+    bodies = [delivery.body.encode(), delivery.body.encode(), again.body.encode()]
+    assert [example.delivery_is_new(seen, body) for body in bodies] == [True, False, False]

@@ -24,6 +24,8 @@ class WebhookReceiver:
         self.fail_first = fail_first
         self.failing = False
         self.clock = clock
+        # Called with the request's number (from 0) before it is answered, when set.
+        self.on_request: Callable[[int], None] | None = None
         self.lock = threading.Lock()
         self.requests: list[dict] = []
         self.accepted: Counter = Counter()
@@ -47,6 +49,8 @@ class WebhookReceiver:
                     now=receiver.clock(),
                 )
                 payload = json.loads(body) if verified else {}
+                if receiver.on_request is not None:
+                    receiver.on_request(len(receiver.requests))
                 with receiver.lock:
                     seen = [r for r in receiver.requests if r["id"] == payload.get("id")]
                     receiver.requests.append(

@@ -224,32 +224,34 @@ def test_relays_running_at_once_send_each_email_once(require_postgres, offices, 
     assert not Notification.objects.exclude(email=Notification.Email.SENT).exists()
 
 
-def test_a_failed_email_is_retried_later_with_growing_pauses(file_case, mallory, monkeypatch):
+def unreachable_mail_server(settings) -> None:
+    """Mail goes over SMTP to a port where nothing listens: every attempt is refused at once."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
+def test_a_failed_email_is_retried_later_with_growing_pauses(file_case, mallory, settings):
     case = file_case()
-    attempts = []
-
-    def flaky(*args, **kwargs):
-        attempts.append(args)
-        if len(attempts) <= 2:
-            raise OSError("SMTP server unreachable")
-        return 1
-
-    monkeypatch.setattr(notifications, "send_mail", flaky)
+    unreachable_mail_server(settings)
     first = at(2026, 3, 2, 10, 0, 5)
     assert outbox_relay(now=first).emails_failed == 1
     note = Notification.objects.get(event__case=case)
     assert note.next_attempt_at == first + timedelta(seconds=30)
-    assert note.email_attempts == 1 and "SMTP server unreachable" in note.last_error
+    assert note.email_attempts == 1 and "ConnectionRefusedError" in note.last_error
     # Not due yet: nothing is tried.
     assert outbox_relay(now=first + timedelta(seconds=29)).emails_failed == 0
     second = first + timedelta(seconds=30)
     assert outbox_relay(now=second).emails_failed == 1
     note.refresh_from_db()
     assert note.next_attempt_at == second + timedelta(seconds=60)
+    # The mail server is back.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
     assert outbox_relay(now=second + timedelta(seconds=60)).emails_sent == 1
     note.refresh_from_db()
     assert (note.email, note.email_attempts, note.next_attempt_at) == ("sent", 3, None)
-    assert len(attempts) == 3
+    assert len(mail.outbox) == 1
 
 
 def test_the_pause_between_attempts_doubles_up_to_a_limit(settings):
@@ -260,13 +262,9 @@ def test_the_pause_between_attempts_doubles_up_to_a_limit(settings):
     assert pauses == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
 
 
-def test_an_email_that_keeps_failing_is_given_up(file_case, mallory, monkeypatch, settings):
+def test_an_email_that_keeps_failing_is_given_up(file_case, mallory, settings):
     settings.ODR_EMAIL_MAX_ATTEMPTS = 2
-
-    def broken(*args, **kwargs):
-        raise OSError("mailbox unavailable")
-
-    monkeypatch.setattr(notifications, "send_mail", broken)
+    unreachable_mail_server(settings)
     case = file_case()
     outbox_relay(now=at(2026, 3, 2, 11))
     outbox_relay(now=at(2026, 3, 2, 12))
@@ -284,3 +282,86 @@ def test_emails_are_written_in_the_recipients_language(file_case, mallory):
     [message] = mail.outbox
     assert message.subject == f"[12315 ODR] {case.number}: 提交投诉"
     assert "请登录平台查看投诉详情。" in message.body
+
+
+# --- At least once, in order, from a backlog -----------------------------------------------------
+
+
+def test_every_attempt_of_an_email_carries_one_message_id(file_case, mallory, settings):
+    case = file_case()
+    unreachable_mail_server(settings)
+    outbox_relay(now=at(2026, 3, 2, 10, 1))  # refused
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    outbox_relay(now=at(2026, 3, 2, 11))
+    note = Notification.objects.get(event__case=case)
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == f"<notification-{note.pk}@odr.example.cn>"
+    assert notifications.email_message_id(note) == message.extra_headers["Message-ID"]
+
+
+def test_a_persons_notice_goes_before_a_sweeps_wave(file_case, alice, mallory, acme):
+    waiting = [file_case(consumer=f.ConsumerFactory(), now=at(2026, 3, 2, 10)) for _ in range(3)]
+    outbox_relay(now=at(2026, 3, 2, 11))  # the filings' own notices are out
+    sweep_deadlines(at(2026, 3, 17, 0, 0, 1))  # a wave: every settlement deadline missed
+    wave = Notification.objects.filter(email=Notification.Email.PENDING, bulk=True).count()
+    assert wave >= 3 * 2
+    mine = file_case(now=at(2026, 3, 17, 9))  # a new complaint while the wave waits
+    mail.outbox = []
+    outbox_relay(now=at(2026, 3, 17, 9, 0, 1), limit=1)
+    assert [m.to for m in mail.outbox] == [[mallory.email]]
+    assert mine.number in mail.outbox[0].subject
+    assert all(c.number not in mail.outbox[0].subject for c in waiting)
+
+
+def test_a_claimed_row_waits_out_its_lease_before_another_relay_takes_it(
+    file_case, mallory, settings
+):
+    """A relay that died after claiming: its rows are due again once the lease ends, not
+    before (no second relay sends them meanwhile)."""
+    settings.ODR_OUTBOX_LEASE_SECONDS = 120
+    file_case()
+    now = at(2026, 3, 2, 10, 1)
+    pending = Notification.objects.filter(email=Notification.Email.PENDING)
+    claimed = notifications._claim(pending, now, None, 10)
+    assert len(claimed) == 1
+    assert notifications._claim(pending, now + timedelta(seconds=119), None, 10) == []
+    assert outbox_relay(now=now + timedelta(seconds=119)).emails_sent == 0
+    assert outbox_relay(now=now + timedelta(seconds=120)).emails_sent == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_delivery_is_marked_as_soon_as_it_was_accepted(
+    require_postgres, receiver, file_case, mallory, settings, monkeypatch
+):
+    """A relay that dies mid-way sends again only what was in flight: by the time the receiver
+    gets the second delivery, the first one's mark is committed (seen from another connection)."""
+
+    def broker_down(*args, **kwargs):
+        raise OSError("the broker is down")
+
+    monkeypatch.setattr(tasks.notify_events, "apply_async", broker_down)  # the test relays
+    settings.ODR_OUTBOX_SENDERS = 1
+    _endpoint, receiver.secret = webhook_endpoint_create(
+        merchant=mallory.merchant_membership.merchant,
+        actor=mallory,
+        url=receiver.url,
+        events=[WebhookEndpoint.Event.CASE_SUBMITTED],
+    )
+    seen_delivered: list[int] = []
+
+    def before_answer(number: int) -> None:
+        from merchants.models import WebhookDelivery
+
+        try:
+            seen_delivered.append(
+                WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).count()
+            )
+        finally:
+            connection.close()
+
+    receiver.on_request = before_answer
+    for day in (2, 3, 4):
+        file_case(now=at(2026, 3, day, 10))
+    assert outbox_relay(now=at(2026, 3, 4, 11)).webhooks_delivered == 3
+    assert seen_delivered == [0, 1, 2]
