@@ -116,8 +116,8 @@ FROM generate_series(1, %(users)s) g
 """,
     """
 INSERT INTO cases_notification (kind, event_id, user_id, data, created_at, email, email_attempts,
-                                last_error, bulk)
-SELECT 'case_event', e.id, u.id, '{}', now(), 'pending', 0, '', true
+                                last_error, bulk, next_attempt_at)
+SELECT 'case_event', e.id, u.id, '{}', now(), 'pending', 0, '', true, '2000-01-01T00:00:00Z'
 FROM (SELECT id FROM cases_caseevent WHERE NOT internal ORDER BY id LIMIT %(events)s) e
 CROSS JOIN (SELECT id FROM accounts_user WHERE email LIKE 'bench%%@bench.invalid') u
 LIMIT %(rows)s
@@ -157,6 +157,7 @@ def load_deliveries(args, receiver_url: str) -> dict:
     from django.db import connection
 
     from cases.models import CaseEvent
+    from core.models import OUTBOX_DUE_AT_ONCE
     from merchants.models import Merchant, WebhookDelivery, WebhookEndpoint
 
     merchant = Merchant.objects.filter(memberships__isnull=False).first()
@@ -177,6 +178,7 @@ def load_deliveries(args, receiver_url: str) -> dict:
                 name="case.message",
                 body='{"id": "bench"}',
                 created_at=time_now(),
+                next_attempt_at=OUTBOX_DUE_AT_ONCE,
                 bulk=True,
             )
             for n in range(args.rows)
@@ -266,6 +268,7 @@ def main() -> int:
     made = load_emails(args)
 
     from cases.models import Notification
+    from core.models import OUTBOX_DUE_AT_ONCE
     from merchants.models import WebhookDelivery
 
     def fresh_email() -> float:
@@ -273,6 +276,7 @@ def main() -> int:
             event_id=made["event"],
             user=made["fresh_user"],
             created_at=time_now(),
+            next_attempt_at=OUTBOX_DUE_AT_ONCE,
             email=Notification.Email.PENDING,
         )
         return time.monotonic()
@@ -287,6 +291,7 @@ def main() -> int:
             name="case.message",
             body='{"id": "fresh"}',
             created_at=time_now(),
+            next_attempt_at=OUTBOX_DUE_AT_ONCE,
         )
         fresh_delivery.append(str(delivery.pk))
         return time.monotonic()

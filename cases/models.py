@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.cached import ProcessCopy
@@ -997,7 +997,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     email = models.CharField(max_length=10, choices=Email.choices, default=Email.NONE)
     email_attempts = models.PositiveSmallIntegerField(default=0)
-    # When to try the email again after a failure; NULL while the first attempt is due.
+    # When the email is due: written with it, moved on by a claim's lease or after a failure;
+    # NULL once there is nothing more to send.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
@@ -1020,9 +1021,7 @@ class Notification(models.Model):
             # The relay's order (cases.notifications._due): claiming reads the index from its
             # start instead of sorting every pending row.
             models.Index(
-                "bulk",
-                F("next_attempt_at").asc(nulls_first=True),
-                "id",
+                fields=["bulk", "next_attempt_at", "id"],
                 name="notification_email_due_idx",
                 condition=Q(email="pending"),
             ),

@@ -30,11 +30,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import User
+from core.models import OUTBOX_DUE_AT_ONCE
 from merchants.models import MerchantMembership, WebhookDelivery, WebhookEndpoint
 from merchants.webhooks import webhook_body, webhook_name_for, webhook_post
 from regulators.models import Office, RegulatorMembership
@@ -177,6 +178,7 @@ def outbox_write(events: list[CaseEvent], *, bulk: bool = False) -> None:
             user_id=user_id,
             created_at=event.created_at,
             email=Notification.Email.PENDING if email else Notification.Email.NONE,
+            next_attempt_at=OUTBOX_DUE_AT_ONCE if email else None,
             bulk=bulk,
         )
         for event in told
@@ -202,6 +204,7 @@ def _deliveries_write(events: list[CaseEvent], bulk: bool) -> None:
             name=name,
             body=webhook_body(event, name),
             created_at=event.created_at,
+            next_attempt_at=OUTBOX_DUE_AT_ONCE,
             bulk=bulk,
         )
         for event, name in named
@@ -225,12 +228,12 @@ def _due(rows: QuerySet, now: datetime, event_ids: list[int] | None) -> QuerySet
     """The rows whose attempt is due, in the order they are sent — a person's own notices before
     a sweep's bulk wave, then the longest waiting — on an index in that very order (no sort of
     the backlog), claimed without waiting for another relay."""
-    rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    rows = rows.filter(next_attempt_at__lte=now)
     if event_ids is not None:
         rows = rows.filter(event_id__in=event_ids)
-    return rows.order_by(
-        "bulk", F("next_attempt_at").asc(nulls_first=True), "pk"
-    ).select_for_update(skip_locked=True, of=("self",))
+    return rows.order_by("bulk", "next_attempt_at", "pk").select_for_update(
+        skip_locked=True, of=("self",)
+    )
 
 
 @contextlib.contextmanager
@@ -525,6 +528,7 @@ def _tell_owners_disabled(endpoint: WebhookEndpoint, now: datetime) -> None:
             },
             created_at=now,
             email=Notification.Email.PENDING if email else Notification.Email.NONE,
+            next_attempt_at=OUTBOX_DUE_AT_ONCE if email else None,
         )
         for user_id, email in owners
     )

@@ -61,7 +61,11 @@ def case_party(case: Case, user) -> Party | None:
     if case.consumer_id == user.pk:
         return Party.CONSUMER
     membership = merchant_membership(user)
-    if membership is not None and membership.merchant_id == case.merchant_id:
+    if (
+        membership is not None
+        and membership.merchant_id == case.merchant_id
+        and case.merchant.staff_handle_cases
+    ):
         return Party.MERCHANT
     staff = regulator_membership(user)
     if staff is not None:

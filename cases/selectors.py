@@ -60,7 +60,10 @@ def filing_warnings(consumer, merchant, purchase_date: date | None, now: datetim
 
 
 def case_list_for_merchant(merchant, *, open_only: bool = False) -> QuerySet[Case]:
-    """Cases against ``merchant``; ``open_only`` leaves out closed ones."""
+    """Cases against ``merchant``, none before a regulator approved it
+    (``Merchant.staff_handle_cases``); ``open_only`` leaves out closed ones."""
+    if not merchant.staff_handle_cases:
+        return Case.objects.none()
     cases = Case.objects.filter(merchant=merchant).select_related("merchant", "consumer")
     if open_only:
         cases = cases.exclude(status=Status.CLOSED)

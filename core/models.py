@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -156,3 +158,9 @@ class AuditEntry(models.Model):
         raise AuditEntryIsAppendOnly("Audit entries cannot be deleted.")
 
     delete.alters_data = True
+
+
+# When a row of the outbox (a notification email, a webhook delivery) is due for its first
+# attempt: at once. An instant long past rather than NULL, so that every pending row sorts in the
+# relay's index order (first attempts by age, before the retries that are due).
+OUTBOX_DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)

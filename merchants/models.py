@@ -28,6 +28,9 @@ class Merchant(models.Model):
         SUSPENDED = "suspended", _("suspended")
         EXITED = "exited", _("exited")
 
+    # The ODR statuses whose staff are a party to the merchant's cases (``staff_handle_cases``).
+    STAFF_HANDLE_CASES = frozenset({OdrStatus.ACTIVE, OdrStatus.SUSPENDED, OdrStatus.EXITED})
+
     class Pledge(models.TextChoices):
         OFFLINE_7_DAY_RETURN = (
             "offline_7_day_return",
@@ -83,6 +86,14 @@ class Merchant(models.Model):
     @property
     def receives_complaints_directly(self) -> bool:
         return self.odr_status == self.OdrStatus.ACTIVE
+
+    @property
+    def staff_handle_cases(self) -> bool:
+        """Whether the merchant's staff are a party to the cases against it: once a regulator
+        approved it (active), and still while it is suspended or after it exited, to settle the
+        cases it already has (new complaints go to the regulator then). Never while it only
+        applied or was rejected: saying one runs a business proves nothing (product §6)."""
+        return self.odr_status in self.STAFF_HANDLE_CASES
 
     def odr_actions(self) -> list[str]:
         """Return the history actions that may move this merchant's ODR status next."""
@@ -319,7 +330,8 @@ class WebhookDelivery(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    # When to try again after a failure; NULL while the first attempt is due.
+    # When the delivery is due: written with it, moved on by a claim's lease or after a failure;
+    # NULL once there is nothing more to send.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
@@ -340,9 +352,7 @@ class WebhookDelivery(models.Model):
             # The relay's order (cases.notifications._due), so that claiming reads the index from
             # its start instead of sorting every pending row.
             models.Index(
-                "bulk",
-                models.F("next_attempt_at").asc(nulls_first=True),
-                "id",
+                fields=["bulk", "next_attempt_at", "id"],
                 name="webhook_delivery_due_idx",
                 condition=models.Q(status="pending"),
             ),

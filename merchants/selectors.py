@@ -148,8 +148,10 @@ def inbox_counts(merchant, *, now: datetime, calendar: WorkCalendar) -> dict:
     """How many of the merchant's cases are in each status (kept by the engine in
     ``MerchantStatusCount``), and how many open ones need attention (counted on small indexes):
     two queries whatever the number of cases."""
-    by_status = dict(
-        MerchantStatusCount.objects.filter(merchant=merchant).values_list("status", "count")
+    by_status = (
+        dict(MerchantStatusCount.objects.filter(merchant=merchant).values_list("status", "count"))
+        if merchant.staff_handle_cases
+        else {}
     )
     attention = (
         case_list_for_merchant(merchant)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import CaseEvent, Status
 from core.errors import ActionNotAllowed, ValidationFailed
+from core.models import OUTBOX_DUE_AT_ONCE
 
 from .models import MerchantMembership, WebhookDelivery, WebhookEndpoint
 
@@ -384,6 +385,7 @@ def webhook_redeliver(
             body=delivery.body,
             redelivery_of=delivery,
             created_at=now or timezone.now(),
+            next_attempt_at=OUTBOX_DUE_AT_ONCE,
         )
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from cases import services as case_services
 from core.errors import ActionNotAllowed, InvalidTransition, ValidationFailed
 from core.models import AuditEntry
 from merchants import services
@@ -594,3 +595,69 @@ def test_every_demo_merchant_has_the_history_that_led_to_its_status(db):
             status = to_status
         assert status == merchant.odr_status
         assert steps[-1][4] == merchant.odr_status_reason
+
+
+# --- Who handles the complaints against a business ----------------------------------------------
+
+
+@pytest.fixture
+def earlier_case(bob, offices):
+    """A complaint by bob against a business that is not onboarded (at the regulator)."""
+    known = services.merchant_find_or_create_respondent(
+        name="好又多", region_code="140105", credit_code=CODE
+    )
+    return case_services.case_file(
+        consumer=bob,
+        merchant=known,
+        subject="过期食品",
+        facts="买到过期的牛奶。",
+        claim="退款并赔偿",
+        now=at(2026, 3, 2, 8),
+    )
+
+
+@pytest.mark.parametrize("status", [S.APPLIED, S.REJECTED])
+def test_applying_for_a_business_gives_no_right_to_its_complaints(
+    client, olivia, earlier_case, status
+):
+    # An account that says it runs the business: the earlier complaint stays out of its reach
+    # until a regulator approves the application.
+    claimant = f.ConsumerFactory(email="claimant@example.cn", phone="13600001111")
+    merchant = apply(claimant)
+    if status == S.REJECTED:
+        merchant = review(A.REJECTED, merchant, olivia)
+    assert merchant.pk == earlier_case.merchant_id
+    sign_in(client, claimant)
+
+    assert client.get(reverse("cases:detail", args=[earlier_case.number])).status_code == 404
+    posted = client.post(
+        reverse("cases:act", args=[earlier_case.number, "post_message"]),
+        {"post_message-body": "我是商家"},
+    )
+    assert posted.status_code == 404
+    inbox = client.get(reverse("merchants:home"), {"status": "regulator_intake"})
+    assert earlier_case.number not in inbox.content.decode()
+    assert client.get(f"/api/v1/cases/{earlier_case.number}/").status_code == 404
+    assert (
+        client.get("/api/v1/merchant/inbox/", {"status": "regulator_intake"}).json()["results"]
+        == []
+    )
+    assert not earlier_case.messages.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "party"),
+    [(S.ACTIVE, True), (S.SUSPENDED, True), (S.EXITED, True), (S.APPLIED, False)],
+)
+def test_the_staff_are_a_party_once_a_regulator_approved_the_business(
+    client, olivia, earlier_case, status, party
+):
+    claimant = f.ConsumerFactory(email="claimant@example.cn", phone="13600001111")
+    merchant = apply(claimant)
+    path = {S.ACTIVE: [A.APPROVED], S.SUSPENDED: [A.APPROVED, A.SUSPENDED]}
+    path[S.EXITED] = [A.APPROVED, A.EXITED]
+    for action in path.get(status, []):
+        merchant = review(action, merchant, olivia)
+    sign_in(client, claimant)
+    response = client.get(reverse("cases:detail", args=[earlier_case.number]))
+    assert (response.status_code == 200) == party
