@@ -267,7 +267,9 @@ class TestRegulator:
             services.case_accept(case=case, actor=olivia, now=at(2026, 3, 9, 10))
 
     def test_mediator_offer_needs_both_parties(self, file_case, alice, olivia, mallory):
-        merchant = f.MerchantFactory(odr_status="not_onboarded")
+        # A suspended business: its complaints go to the regulator, and its staff, approved
+        # once, still take part for the business.
+        merchant = f.MerchantFactory(odr_status="suspended")
         staff = f.MerchantMembershipFactory(merchant=merchant).user
         case = file_case(merchant=merchant)
         services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
