@@ -169,16 +169,41 @@ def _allowed_networks() -> list:
     return [ipaddress.ip_network(a, strict=False) for a in settings.ODR_WEBHOOK_ALLOWED_ADDRESSES]
 
 
-def address_is_public(address: str) -> bool:
-    """Return whether a webhook may go to ``address``: a public unicast address, or one in
-    ``ODR_WEBHOOK_ALLOWED_ADDRESSES``. Private, loopback, link-local, shared, reserved and
-    multicast addresses are refused (an IPv4 address mapped into IPv6 is judged as IPv4)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway forwards to: NAT64's well-known
+# and local-use prefixes (RFC 6052, RFC 8215) and the deprecated IPv4-compatible form (::a.b.c.d).
+_EMBEDDING_PREFIXES = [
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::/96"),
+]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped (::ffff:a.b.c.d), 6to4 (2002::/16),
+    Teredo (server and client), NAT64 and IPv4-compatible forms."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if int(ip) > 1 and any(ip in prefix for prefix in _EMBEDDING_PREFIXES):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _ip_allowed(ip) -> bool:
     if any(ip in network for network in _allowed_networks()):
         return True
     return ip.is_global and not ip.is_multicast
+
+
+def address_is_public(address: str) -> bool:
+    """Return whether a webhook may go to ``address``: a public unicast address, or one in
+    ``ODR_WEBHOOK_ALLOWED_ADDRESSES``. Private, loopback, link-local, shared, reserved and
+    multicast addresses are refused; an IPv6 address that leads to an IPv4 one (mapped, 6to4,
+    Teredo, NAT64, IPv4-compatible) is judged by that IPv4 address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and (embedded := _embedded_ipv4(ip)):
+        return all(_ip_allowed(v4) for v4 in embedded)
+    return _ip_allowed(ip)
 
 
 def webhook_target(url: str) -> Target:

@@ -321,6 +321,12 @@ def test_a_host_that_resolves_elsewhere_at_delivery_is_not_reached(
         "https://[fd00::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
         "https://224.0.0.1/hook",
+        # IPv6 forms that lead to an internal IPv4 address through a gateway.
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254
+        "https://[64:ff9b:1::a00:5]/hook",  # local-use NAT64 of 10.0.0.5
+        "https://[2002:c0a8:101::1]/hook",  # 6to4 of 192.168.1.1
+        "https://[::10.0.0.5]/hook",  # IPv4-compatible
+        "https://[2001:0:4136:e378:8000:63bf:f5ff:fffa]/hook",  # Teredo, client 10.0.0.5
     ],
 )
 def test_private_loopback_and_link_local_targets_are_refused(url):
@@ -339,6 +345,13 @@ def test_a_host_with_one_private_address_among_public_ones_is_refused(monkeypatc
     monkeypatch.setattr(webhooks.socket, "getaddrinfo", resolve)
     with pytest.raises(ValidationFailed):
         webhook_target("https://hooks.example.cn/odr")
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1", "93.184.215.14", "2606:4700::1111"]
+)
+def test_addresses_that_lead_to_public_ones_are_accepted(address):
+    assert webhooks.address_is_public(address)
 
 
 def test_a_public_address_is_accepted():
