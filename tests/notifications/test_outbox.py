@@ -371,3 +371,12 @@ def test_a_relay_that_dies_can_repeat_only_the_last_few_deliveries(
     unrecorded = [n - recorded for n, recorded in enumerate(recorded_when_received)]
     assert max(unrecorded) <= notifications.MARK_EVERY
     assert recorded_when_received[-1] >= total - notifications.MARK_EVERY
+
+
+def test_emails_are_plain_text_without_html_escaping(file_case, mallory):
+    case = file_case(subject='A&B <耳机> "坏了"', claim="退款 & 赔偿")
+    outbox_relay(now=at(2026, 3, 2, 10, 1))
+    [message] = mail.outbox
+    assert 'A&B <耳机> "坏了"' in message.body
+    assert "&amp;" not in message.body and "&lt;" not in message.body
+    assert case.number in message.subject
