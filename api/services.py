@@ -304,12 +304,9 @@ def hotline_complaint_register(
                 order_reference=order_reference,
                 channel=Channel.HOTLINE_12345,
                 filed_by=account.user,
+                hotline_ticket=ticket,
                 now=now,
             )
-            # case_file does not take the ticket; it is written in the same transaction, and
-            # its unique constraint settles two transfers of one ticket racing each other.
-            Case.objects.filter(pk=case.pk).update(hotline_ticket=ticket)
-            case.hotline_ticket = ticket
     except IntegrityError:
         existing = _ticket_case(account, ticket)
         if existing is None:

@@ -51,6 +51,7 @@ def case_file(
     evidence: list | None = None,
     number: str | None = None,
     filing_key: str = "",
+    hotline_ticket: str = "",
     now: datetime | None = None,
 ) -> Case:
     """File a complaint. An active ODR merchant receives it (``submitted``); any other goes to the
@@ -63,7 +64,9 @@ def case_file(
 
     ``filing_key`` names one attempt to file (the form keeps one per complaint being written, an
     API client sends it as ``Idempotency-Key``): the same key from the same consumer again
-    returns the case already filed instead of filing it twice.
+    returns the case already filed instead of filing it twice. ``hotline_ticket`` is the 12345
+    hotline's number of a transferred complaint (unique: two transfers of one ticket racing each
+    other fail the second's transaction); like every fact of the filing, the chain carries it.
     """
     if filing_key and (filed := case_filed_with(consumer, filing_key)):
         return filed
@@ -123,6 +126,7 @@ def case_file(
             filed_by=filed_by,
             filed_at=now,
             filing_key=filing_key,
+            hotline_ticket=hotline_ticket,
         )
         while Case.objects.filter(number=case.number).exists():
             case.number = _new_number(now)
@@ -148,6 +152,7 @@ def case_file(
                 "order_reference": case.order_reference,
                 "consent_disclosure": consent_disclosure,
                 "consent_contact": consent_contact,
+                **({"hotline_ticket": hotline_ticket} if hotline_ticket else {}),
             },
         )
         op.save()

@@ -48,6 +48,7 @@ def test_a_transfer_registers_a_case_once_and_a_repeat_returns_it(
     assert case.filed_by == hotline_token[0].account.user
     filed = CaseEvent.objects.get(case=case, type=CaseEvent.Type.FILED)
     assert filed.actor == hotline_token[0].account.user and filed.data["channel"] == "hotline_12345"
+    assert filed.data["hotline_ticket"] == "TY12345-20260304-0001"  # the chain carries it
 
     again = hotline.post(URL, ticket(subject="重复转办"), format="json")
     assert again.status_code == 200
