@@ -26,11 +26,30 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import django
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, database_url, machine, recreate_database, say
 
-sys.path.insert(0, str(ROOT))  # the portal's own packages, for the Django parts
+sys.path.insert(0, str(ROOT))  # the portal's own packages
+# The benchmark's own database; the relay processes also get the mail server and the relay's
+# settings in their environment (django_environment), before they import this module.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "odr.settings")
+os.environ.setdefault("DATABASE_URL", database_url("odr_bench_relay"))
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+django.setup()
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from cases.models import CaseEvent, Notification  # noqa: E402
+from cases.notifications import outbox_relay  # noqa: E402
+from core.models import OUTBOX_DUE_AT_ONCE  # noqa: E402
+from merchants.models import Merchant, WebhookDelivery, WebhookEndpoint  # noqa: E402
 
 DATABASE = "odr_bench_relay"
 FRESH_EMAIL = "fresh@bench.invalid"
@@ -52,8 +71,6 @@ class Sink:
 
 
 def smtp_sink(sink: Sink):
-    from aiosmtpd.controller import Controller
-
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             sink.arrived(FRESH_EMAIL in envelope.rcpt_tos)
@@ -127,13 +144,6 @@ LIMIT %(rows)s
 
 def load_emails(args) -> dict:
     """The email backlog: --rows pending emails of a sweep's wave."""
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    from accounts.models import User
-    from cases.models import CaseEvent, Notification
 
     # What seeding the demo left to send is sent first, not counted.
     Notification.objects.filter(email=Notification.Email.PENDING).update(
@@ -154,11 +164,6 @@ def load_emails(args) -> dict:
 
 def load_deliveries(args, receiver_url: str) -> dict:
     """The webhook backlog: --rows pending deliveries of a sweep's wave, to one endpoint."""
-    from django.db import connection
-
-    from cases.models import CaseEvent
-    from core.models import OUTBOX_DUE_AT_ONCE
-    from merchants.models import Merchant, WebhookDelivery, WebhookEndpoint
 
     merchant = Merchant.objects.filter(memberships__isnull=False).first()
     endpoint = WebhookEndpoint.objects.create(
@@ -192,18 +197,11 @@ def load_deliveries(args, receiver_url: str) -> dict:
 
 
 def time_now():
-    from django.utils import timezone
-
     return timezone.now()
 
 
 def relay_loop() -> None:
     """One relay process: run the relay until there is nothing left to send for 3 s."""
-    import django
-
-    django.setup()
-    from cases.notifications import outbox_relay
-
     idle_since = None
     while True:
         report = outbox_relay()
@@ -266,10 +264,6 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
     made = load_emails(args)
-
-    from cases.models import Notification
-    from core.models import OUTBOX_DUE_AT_ONCE
-    from merchants.models import WebhookDelivery
 
     def fresh_email() -> float:
         Notification.objects.create(

@@ -262,6 +262,19 @@ def _claim(rows: QuerySet, now: datetime, event_ids: list[int] | None, size: int
     return ids
 
 
+def _claims(
+    rows: QuerySet, now: datetime, event_ids: list[int] | None, limit: int
+) -> Iterator[list[int]]:
+    """Claim due rows ODR_OUTBOX_CLAIM_SIZE at a time, up to ``limit`` in all, until none is
+    due."""
+    while limit > 0:
+        ids = _claim(rows, now, event_ids, min(settings.ODR_OUTBOX_CLAIM_SIZE, limit))
+        if not ids:
+            return
+        limit -= len(ids)
+        yield ids
+
+
 @dataclass
 class RelayReport:
     emails_sent: int = 0
@@ -348,12 +361,7 @@ def _emails_relay(
     senders: _Senders, now: datetime, event_ids: list[int] | None, limit: int, report
 ) -> None:
     pending = Notification.objects.filter(email=Notification.Email.PENDING)
-    size = settings.ODR_OUTBOX_CLAIM_SIZE
-    while limit > 0:
-        ids = _claim(pending, now, event_ids, min(size, limit))
-        if not ids:
-            return
-        limit -= len(ids)
+    for ids in _claims(pending, now, event_ids, limit):
         notes = Notification.objects.filter(pk__in=ids).select_related(
             "user", "event__case__merchant"
         )
@@ -427,12 +435,7 @@ def _webhooks_relay(
     pending = WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.PENDING, endpoint__enabled=True
     )
-    size = settings.ODR_OUTBOX_CLAIM_SIZE
-    while limit > 0:
-        ids = _claim(pending, now, event_ids, min(size, limit))
-        if not ids:
-            return
-        limit -= len(ids)
+    for ids in _claims(pending, now, event_ids, limit):
         deliveries = WebhookDelivery.objects.filter(pk__in=ids).select_related("endpoint")
         posting = {senders.post(delivery): delivery for delivery in deliveries}
         # As for emails: the accepted ones are recorded a few at a time as they complete.

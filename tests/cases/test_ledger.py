@@ -1,11 +1,16 @@
 """The per-case hash chain and `manage.py verify_ledger` (product §6)."""
 
+import hashlib
+
 import pytest
 from django.core.management import call_command
 
 from cases import services
 from cases.ledger import ledger_verify
-from cases.models import CaseEvent
+from cases.models import Agreement, Case, CaseEvent, Evidence, Message, Offer, Referral
+from tests import factories as f
+from tests.cases.helpers import offer
+from tests.cases.test_evidence import image_bytes, upload
 from tests.conftest import at
 
 
@@ -63,14 +68,10 @@ def test_a_dropped_last_event_is_caught_by_the_case_tip(two_cases):
 def test_message_text_is_covered_by_its_event(two_cases):
     first, _ = two_cases
     event = first.events.get(type=CaseEvent.Type.MESSAGE_POSTED)
-    import hashlib
-
     assert event.data["body_sha256"] == hashlib.sha256("请尽快处理".encode()).hexdigest()
 
 
 def test_rewriting_the_complaint_after_filing_is_caught(two_cases):
-    from cases.models import Case
-
     first, _ = two_cases
     Case.objects.filter(pk=first.pk).update(facts="商家没有任何问题。")
     [broken] = list(ledger_verify())
@@ -91,11 +92,6 @@ def media_root(settings, tmp_path):
 def worked_case(file_case, mallory, alice, olivia, media_root):
     """A case with a message, a rejected offer, an accepted one (its agreement), evidence with a
     description; and a mediation case whose referral was decided with a note."""
-    from cases.models import Case
-    from tests import factories as f
-    from tests.cases.helpers import offer
-    from tests.cases.test_evidence import image_bytes, upload
-
     case = file_case()
     services.case_post_message(case=case, actor=alice, body="请尽快处理", now=at(2026, 3, 2, 11))
     offer(case, mallory, at(2026, 3, 2, 12), amount="50", text="退五十元")
@@ -137,8 +133,6 @@ EDITS = {
 
 @pytest.mark.parametrize("what", list(EDITS))
 def test_editing_what_a_party_said_or_agreed_to_in_sql_is_reported(worked_case, what, capsys):
-    from cases.models import Agreement, Evidence, Message, Offer, Referral
-
     model_name, field, value, event_type = EDITS[what]
     model = {
         "message": Message,
@@ -162,8 +156,6 @@ def test_editing_what_a_party_said_or_agreed_to_in_sql_is_reported(worked_case, 
 
 
 def test_a_deleted_message_is_reported(worked_case):
-    from cases.models import Message
-
     case, _ = worked_case
     Message.objects.filter(case=case).delete()
     [broken] = list(ledger_verify())

@@ -14,7 +14,7 @@ from cases import notifications, services, tasks
 from cases.models import CaseEvent, Notification
 from cases.notifications import outbox_relay, retry_at
 from cases.sweep import sweep_deadlines
-from merchants.models import WebhookEndpoint
+from merchants.models import WebhookDelivery, WebhookEndpoint
 from merchants.webhooks import webhook_endpoint_create
 from tests import factories as f
 from tests.cases.helpers import offer
@@ -354,8 +354,6 @@ def test_a_relay_that_dies_can_repeat_only_the_last_few_deliveries(
     recorded_when_received: list[int] = []
 
     def before_answer(number: int) -> None:
-        from merchants.models import WebhookDelivery
-
         try:
             recorded_when_received.append(
                 WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED).count()
