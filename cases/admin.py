@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from core.audit import audit_record
+from core.models import AuditEntry
+
 from .models import Case, CaseEvent, DeadlinePolicy, Referral
 
 
@@ -30,6 +33,22 @@ class CaseAdmin(ReadOnlyAdmin):
     list_filter = ["status", "resolution", "channel"]
     search_fields = ["number"]
     show_full_result_count = False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Show one case, recorded in the audit log: the page holds the complaint and the
+        consumer's contact details unmasked (product §6)."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        case = response.context_data.get("original") if response.status_code == 200 else None
+        if case is not None:
+            audit_record(
+                request.user,
+                AuditEntry.Action.CONTACT_UNMASKED,
+                case.number,
+                AuditEntry.Outcome.SUCCESS,
+                request,
+                target_type="case_admin",
+            )
+        return response
 
 
 @admin.register(CaseEvent)

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -544,7 +545,13 @@ def invitation_problem(invitation: MerchantInvitation, now: datetime) -> DomainE
 
 
 def staff_join_problem(user: User, invitation: MerchantInvitation) -> DomainError | None:
-    """Return why ``user`` cannot join the staff ``invitation`` is for, or None when they can."""
+    """Return why ``user`` cannot join the staff ``invitation`` is for, or None when they can.
+
+    Only the account whose verified email address is the invited one may join, or an account
+    made with that address after the invitation was sent (its maker followed the link, which was
+    emailed there): a link that reached someone else (forwarded, leaked, read over a shoulder)
+    joins nobody.
+    """
     if regulator_membership(user) is not None:
         return ActionNotAllowed(
             _("Regulator staff cannot join a merchant's staff."), code="regulator_staff"
@@ -562,7 +569,36 @@ def staff_join_problem(user: User, invitation: MerchantInvitation) -> DomainErro
             ),
             code="other_merchant",
         )
+    if not _invited_address_is_theirs(user, invitation):
+        if (user.email or "").lower() == invitation.email:
+            return ActionNotAllowed(
+                _(
+                    "This invitation is for %(email)s. Verify that address first: open your "
+                    "account's email settings and ask for a verification email, then open the "
+                    "invitation again."
+                )
+                % {"email": invitation.email},
+                code="email_unverified",
+            )
+        return ActionNotAllowed(
+            _(
+                "This invitation is for %(email)s, and you are signed in with another account. "
+                "Sign out, then sign in (or sign up) with that address."
+            )
+            % {"email": invitation.email},
+            code="other_account",
+        )
     return None
+
+
+def _invited_address_is_theirs(user: User, invitation: MerchantInvitation) -> bool:
+    if EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists():
+        return True
+    return (user.email or "").lower() == invitation.email and (
+        user.date_joined >= invitation.created_at
+    )
 
 
 def staff_join(
@@ -583,6 +619,13 @@ def staff_join(
             raise problem
         membership = MerchantMembership.objects.create(
             user=user, merchant=merchant, role=invitation.role
+        )
+        # The emailed link proved the address: it is verified from now on.
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email__iexact=invitation.email,
+            defaults={"verified": True},
+            create_defaults={"email": invitation.email, "verified": True, "primary": True},
         )
         invitation.accepted_at, invitation.accepted_by = now, user
         invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -38,6 +38,16 @@ def complainants(request: HttpRequest, membership) -> HttpResponse:
     office = membership.office
     page = abnormal_complainant_page(office, now=timezone.now(), cursor=request.GET.get("after"))
     reviews = complainant_reviews(office, [consumer.pk for consumer in page.rows])
+    if page.rows:  # the list shows full names: recorded with the people it listed (product §6)
+        audit_record(
+            request.user,
+            AuditEntry.Action.CONTACT_UNMASKED,
+            "complainants",
+            AuditEntry.Outcome.SUCCESS,
+            request,
+            target_type="complainant_list",
+            detail={"complainants": [consumer.pk for consumer in page.rows]},
+        )
     return render(
         request,
         "regulators/abnormal/list.html",

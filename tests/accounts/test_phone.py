@@ -14,6 +14,7 @@ from accounts.models import User
 from consumers.models import ConsumerProfile
 from core.models import AuditEntry
 from tests.conftest import TEST_NOW
+from tests.conftest import sign_in as signed_in
 from tests.factories import PASSWORD
 
 from .helpers import (
@@ -371,7 +372,7 @@ def test_platform_admin_sees_whether_a_phone_only_account_verified_its_number(cl
     sign_up(client)
     client.post(VERIFY, {"code": sms_code(PHONE)})
     user = User.objects.get(phone=PHONE)
-    client.force_login(User.objects.create_superuser("root@odr.cn", "x"))
+    signed_in(client, User.objects.create_superuser("root@odr.cn", "x"))
 
     listing = client.get(reverse("admin:accounts_user_changelist"))
     page = client.get(reverse("admin:accounts_user_change", args=[user.pk]))

@@ -252,7 +252,7 @@ def test_a_platform_admin_sees_tokens_without_their_text_and_revokes_them(
     client, acme_token, bearer
 ):
     admin = f.UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    sign_in(client, admin)
     token, text = acme_token
     listing = client.get(reverse("admin:api_apitoken_changelist")).content.decode()
     assert token.prefix in listing and text not in listing

@@ -19,6 +19,7 @@ from tests.accounts.helpers import (  # noqa: F401 (fresh_cache is an autouse fi
     other_code,
 )
 from tests.conftest import at
+from tests.conftest import sign_in as signed_in
 from tests.factories import PASSWORD
 
 Action = AuditEntry.Action
@@ -322,7 +323,7 @@ def test_entries_cannot_be_updated_or_deleted_in_bulk_or_one_by_one(entry):
 
 @pytest.fixture
 def admin_client(client, db):
-    client.force_login(f.UserFactory(email="root@odr.cn", is_staff=True, is_superuser=True))
+    signed_in(client, f.UserFactory(email="root@odr.cn", is_staff=True, is_superuser=True))
     return client
 
 
@@ -373,7 +374,7 @@ def test_the_admin_offers_no_add_change_or_delete(admin_client, entry):
 
 
 def test_staff_without_the_view_permission_cannot_read_the_log(client, entry):
-    client.force_login(f.UserFactory(is_staff=True))
+    signed_in(client, f.UserFactory(is_staff=True))
 
     response = client.get(reverse("admin:core_auditentry_changelist"))
 

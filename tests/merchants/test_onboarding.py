@@ -540,7 +540,7 @@ def test_agents_cannot_open_or_change_the_profile(client, acme):
 @pytest.fixture
 def admin_client(client, db):
     admin = f.UserFactory(email="root@odr.cn", is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    sign_in(client, admin)
     client.admin = admin
     return client
 

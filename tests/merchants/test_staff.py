@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
@@ -166,6 +167,7 @@ def test_a_new_person_signs_up_from_the_link_and_joins_with_the_role(client, acm
         {
             "name": "新同事",
             "phone": phone,
+            "email": "new@acme.cn",
             "password1": "Xin-mima-2026!",
             "password2": "Xin-mima-2026!",
         },
@@ -178,6 +180,8 @@ def test_a_new_person_signs_up_from_the_link_and_joins_with_the_role(client, acm
 
     assert response.url == reverse("merchants:home")
     user = User.objects.get(phone=phone)
+    # The link proved the address it was sent to: it is verified now.
+    assert EmailAddress.objects.filter(user=user, email="new@acme.cn", verified=True).exists()
     assert role_of(user) == "agent"
     assert MerchantMembership.objects.get(user=user).merchant == acme
     invitation = MerchantInvitation.objects.get()
@@ -186,7 +190,14 @@ def test_a_new_person_signs_up_from_the_link_and_joins_with_the_role(client, acm
     assert client.get(reverse("merchants:home")).status_code == 200  # the inbox
 
 
+def verified(user, email=None):
+    """Give ``user`` the verified email address ``email`` (default: their own)."""
+    EmailAddress.objects.create(user=user, email=email or user.email, verified=True, primary=True)
+    return user
+
+
 def test_an_existing_person_signs_in_from_the_link_and_joins_as_owner(client, acme, bob, sent):
+    verified(bob)
     token = sent(email=bob.email, role="owner")
 
     response = client.post(
@@ -219,7 +230,8 @@ def test_a_link_that_no_longer_works_says_why(client, acme, mallory, bob, sent, 
     sent_at = TEST_NOW - timedelta(days=7, minutes=1) if how == "expired" else None
     token = sent(now=sent_at)
     if how == "used":
-        services.staff_join(token=token, user=f.ConsumerFactory(), now=at(2026, 3, 3, 10))
+        newcomer = verified(f.ConsumerFactory(email="new@acme.cn"))
+        services.staff_join(token=token, user=newcomer, now=at(2026, 3, 3, 10))
     if how == "revoked":
         services.invitation_revoke(invitation=MerchantInvitation.objects.get(), actor=mallory)
 
@@ -258,11 +270,57 @@ def test_staff_of_another_merchant_regulators_and_members_cannot_join(
 
 
 def test_a_link_works_once(acme, sent, alice, bob):
-    token = sent()
-    services.staff_join(token=token, user=alice, now=at(2026, 3, 3, 10))
-    with pytest.raises(ActionNotAllowed):
-        services.staff_join(token=token, user=bob, now=at(2026, 3, 3, 11))
+    token = sent(email=alice.email)
+    services.staff_join(token=token, user=verified(alice), now=at(2026, 3, 3, 10))
+    with pytest.raises(ActionNotAllowed) as error:
+        services.staff_join(token=token, user=verified(bob, alice.email.upper()), now=TEST_NOW)
+    assert error.value.code == "invitation_used"
     assert MerchantMembership.objects.filter(merchant=acme).count() == 2
+
+
+def test_an_invitation_joins_no_account_but_the_one_of_the_invited_address(
+    client, acme, sent, alice, file_case
+):
+    """A consumer with a complaint against the merchant who got hold of an owner's invitation
+    sent elsewhere joins nothing: not signed in as the invited address, nor with it unverified,
+    nor by signing up through the link with another address."""
+    file_case()
+    token = sent(email="boss@acme.cn", role="owner")
+    sign_in(client, alice)
+
+    response = client.post(join_url(token))
+    assert response.status_code == 403
+    assert response.context["problem"].code == "other_account"
+    assert "boss@acme.cn" in response.content.decode()
+
+    # An account older than the invitation, with the address typed in and never verified.
+    alice.email, alice.date_joined = "boss@acme.cn", at(2025, 6, 1, 9)
+    alice.save(update_fields=["email", "date_joined"])
+    response = client.post(join_url(token))
+    assert response.status_code == 403
+    assert response.context["problem"].code == "email_unverified"
+    assert role_of(alice) is None
+    with pytest.raises(ActionNotAllowed):
+        services.staff_join(token=token, user=alice, now=TEST_NOW)
+
+    client.logout()
+    phone = "13987654321"
+    client.post(
+        f"{reverse('account_signup')}?next={join_url(token)}",
+        {
+            "name": "冒名",
+            "phone": phone,
+            "email": "other@mail.cn",
+            "password1": "Xin-mima-2026!",
+            "password2": "Xin-mima-2026!",
+        },
+    )
+    client.post(reverse("account_verify_phone"), {"code": sms_code(phone)})
+    response = client.post(join_url(token))
+    assert response.context["problem"].code == "other_account"
+    assert not EmailAddress.objects.filter(email="other@mail.cn", verified=True).exists()
+    assert MerchantMembership.objects.filter(merchant=acme).count() == 1
+    assert MerchantInvitation.objects.get().accepted_at is None
 
 
 # --- Roles and removal ---------------------------------------------------------------------------

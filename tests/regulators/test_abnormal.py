@@ -260,11 +260,14 @@ def test_the_list_runs_a_fixed_number_of_queries(
         complainant_review(consumer=consumer, actor=olivia, decision="abnormal", reason="理由")
     sign_in(client, sam)
     # Session, user with its role rows, the office and the second factor (4); the subtree's
-    # offices, the page, the decisions on its complainants (3).
-    # +1: the navigation's unread notifications.
-    with django_assert_num_queries(8):
+    # offices, the page, the decisions on its complainants, the audit entry naming the people
+    # listed (4). +1: the navigation's unread notifications.
+    with django_assert_num_queries(9):
         response = client.get(LIST)
     assert len(response.context["rows"]) == consumers
+    [entry] = AuditEntry.objects.filter(target_type="complainant_list")
+    assert (entry.actor, entry.action) == (sam, AuditEntry.Action.CONTACT_UNMASKED)
+    assert len(entry.detail["complainants"]) == consumers
 
 
 @pytest.mark.parametrize("cases", [1, 10])
