@@ -180,7 +180,11 @@ class ThreadEntrySerializer(serializers.Serializer):
         source="event.internal", help_text=_("Seen by regulator staff only.")
     )
     data = serializers.JSONField(
-        source="event.data", help_text=_("The facts the event recorded (ids, codes, dates).")
+        source="event.facts",
+        help_text=_(
+            "The facts the event recorded (codes, dates, ids of the thread's messages, files and "
+            "offers; never a person's account id)."
+        ),
     )
     message = MessageSerializer(allow_null=True)
     evidence = EvidenceSerializer(allow_null=True)

@@ -694,6 +694,10 @@ class CaseEvent(models.Model):
         CALLBACK_RECORDED = "callback_recorded", _("callback visit recorded")
         DEADLINE_RECOMPUTED = "deadline_recomputed", _("deadline recomputed")
 
+    # Keys of ``data`` that hold an account's internal id. The chain keeps them; nothing shown
+    # outside the engine does (``facts``): an id would let a party link a masked person's cases.
+    ACCOUNT_KEYS = frozenset({"consumer"})
+
     # (case, seq) is unique, which indexes the case too.
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
@@ -717,6 +721,11 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.type}"
+
+    @property
+    def facts(self) -> dict:
+        """``data`` as a party is shown it (the API's thread): without account ids."""
+        return {k: v for k, v in self.data.items() if k not in self.ACCOUNT_KEYS}
 
 
 class Message(models.Model):

@@ -2,7 +2,9 @@
 
 Call ``audit_record`` wherever something worth auditing happens: sign-ins (wired to allauth's
 signals in ``accounts.signals``), a 404 answered to a signed-in user, an unmasked view of contact
-details, an export of personal data.
+details, an export of personal data. A 404 that no view recorded with its own target (a case
+number, a page) is recorded by ``core.middleware.NotFoundAuditMiddleware``: every "not found"
+answered to a signed-in person is in the log exactly once.
 
 ``ODR_TRUSTED_PROXY_HEADER`` (set from the environment variable ``ODR_TRUSTED_CLIENT_IP_HEADER``;
 default ``None``) names the ``request.META`` key a trusted reverse
@@ -71,6 +73,9 @@ def audit_record(
     detail = _small_json(detail or {}, cut)
     if cut:
         detail = {**detail, "truncated": cut}
+    if request is not None and action == AuditEntry.Action.NOT_FOUND:
+        # The refusal is on record: ``core.middleware.NotFoundAuditMiddleware`` adds no second.
+        getattr(request, "_request", request).odr_not_found_recorded = True
     return AuditEntry.objects.create(
         actor=user,
         action=action,

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from .audit import audit_record
+from .models import AuditEntry
 from .views import bad_request
 
 
@@ -45,3 +47,29 @@ class RefuseNulCharactersMiddleware:
         ):
             return bad_request(request)
         return self.get_response(request)
+
+
+class NotFoundAuditMiddleware:
+    """Record in the audit log every 404 answered to a signed-in person that the view did not
+    record itself (product §6): a page of another role, another office's merchant, a URL that
+    does not exist. Probing for what exists leaves a trace whichever door was tried."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.user.is_authenticated
+            and not getattr(request, "odr_not_found_recorded", False)
+        ):
+            audit_record(
+                request.user,
+                AuditEntry.Action.NOT_FOUND,
+                request.path,
+                AuditEntry.Outcome.DENIED,
+                request,
+                target_type="page",
+            )
+        return response

@@ -52,6 +52,8 @@ class ApplicationForm(ContactFieldsForm):
         "name",
         "credit_code",
         "region",
+        "legal_representative",
+        "business_licence",
         "address",
         "industry",
         "contact_phone",
@@ -71,10 +73,32 @@ class ApplicationForm(ContactFieldsForm):
         help_text=_("18 characters, printed on the business licence."),
     )
     region = RegionField(label=_("Where the business is registered"))
+    legal_representative = forms.CharField(
+        label=_("Legal representative"),
+        max_length=100,
+        help_text=_("The name printed on the business licence (法定代表人 or 经营者)."),
+    )
+    business_licence = forms.FileField(
+        label=_("Business licence"),
+        help_text=_(
+            "A photo or scan of the business licence (营业执照): JPEG, PNG or PDF. The regulator "
+            "checks it before approving."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}),
+    )
     undertaking = forms.BooleanField(
         label=_("I have read the undertaking above and accept it for the business."),
         error_messages={"required": _("Accept the undertaking to handle complaints promptly.")},
     )
+
+    def __init__(self, *args, licence_on_file: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if licence_on_file:  # applying again: the licence on file stands unless replaced
+            field = self.fields["business_licence"]
+            field.required = False
+            field.help_text = _(
+                "The licence sent with the last application is kept unless you attach another."
+            )
 
     def clean_credit_code(self) -> str:
         return normalize_credit_code(self.cleaned_data.get("credit_code", ""))
@@ -86,6 +110,7 @@ class ApplicationForm(ContactFieldsForm):
             "name": merchant.name,
             "credit_code": merchant.credit_code or "",
             "region": merchant.region_code,
+            "legal_representative": merchant.legal_representative,
             "address": merchant.address,
             "industry": merchant.industry,
             "contact_phone": merchant.contact_phone,

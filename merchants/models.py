@@ -1,3 +1,4 @@
+import uuid
 from typing import NamedTuple
 
 from django.conf import settings
@@ -15,6 +16,12 @@ contact_phone_validator = RegexValidator(
     _("Enter a phone number: digits, with a dash after the area code if you like."),
     code="invalid_phone",
 )
+
+
+def licence_upload_to(merchant: "Merchant", filename: str) -> str:
+    """Return a random storage name for a business licence, keeping only the extension given."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else "bin"
+    return f"licences/{uuid.uuid4().hex}.{extension}"
 
 
 class Merchant(models.Model):
@@ -66,6 +73,20 @@ class Merchant(models.Model):
         _("complaint-handling undertaking accepted at"), null=True, blank=True
     )
     pledges = models.JSONField(_("pledges"), default=list, blank=True)
+    # The proof an application carries (product §3): the legal representative named on the
+    # business licence (营业执照) and the licence itself, checked as evidence files are.
+    legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True)
+    business_licence = models.FileField(
+        _("business licence"), upload_to=licence_upload_to, blank=True
+    )
+    business_licence_type = models.CharField(max_length=100, blank=True)
+    business_licence_sha256 = models.CharField(max_length=64, blank=True)
+    # When the latest application took over a business that complaints had already put in the
+    # portal: how many complaints it had then (the reviewer is shown them); None for a business
+    # the application brought in.
+    application_claimed_cases = models.PositiveIntegerField(
+        _("complaints on record when applied for"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +103,13 @@ class Merchant(models.Model):
         """The merchant's pledges worded for people (unknown keys are left out)."""
         labels = dict(self.Pledge.choices)
         return [labels[p] for p in self.pledges if p in labels]
+
+    @property
+    def business_licence_download_name(self) -> str:
+        """The name the business licence is offered under: the credit code, and the extension
+        of the type its check found."""
+        extension = self.business_licence.name.rpartition(".")[2]
+        return f"business-licence-{self.credit_code or self.pk}.{extension}"
 
     @property
     def receives_complaints_directly(self) -> bool:

@@ -6,10 +6,13 @@ same transaction as the change."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -37,6 +40,9 @@ from .models import (
     ReplyTemplate,
     contact_phone_validator,
 )
+
+if TYPE_CHECKING:
+    from cases.evidence import CheckedFile
 
 # Bytes of randomness in an invitation link (secrets.token_urlsafe: 43 characters).
 INVITATION_TOKEN_BYTES = 32
@@ -303,12 +309,17 @@ def _application_target(user: User, *, name: str, credit_code: str, region_code:
     return merchant
 
 
+LEGAL_REPRESENTATIVE_MAX = Merchant._meta.get_field("legal_representative").max_length
+
+
 def merchant_apply(
     user: User,
     *,
     name: str,
     credit_code: str,
     region_code: str,
+    legal_representative: str,
+    business_licence: "CheckedFile | None",
     address: str,
     industry: str,
     contact_phone: str,
@@ -318,13 +329,20 @@ def merchant_apply(
 ) -> Merchant:
     """Apply for ``user``'s business to onboard (入驻), or apply again after a rejection.
 
-    The applicant becomes its owner. Regulator staff cannot apply, nor staff of another merchant.
-    The undertaking to handle complaints promptly must be accepted.
+    The application carries proof of the business: the legal representative's name and the
+    business licence (营业执照), a file that passed the evidence checks
+    (``cases.evidence.check_evidence_file``). Applying again, the owner may keep the licence on
+    file by giving none. The applicant becomes its owner, with no rights on the cases against it
+    until a regulator approves (``Merchant.staff_handle_cases``). When the application takes over
+    a business that complaints already brought into the portal, the number of those complaints
+    is kept for the reviewer (``application_claimed_cases``). Regulator staff cannot apply, nor
+    staff of another merchant. The undertaking to handle complaints promptly must be accepted.
     """
     now = now or timezone.now()
     name, region_code = (name or "").strip(), (region_code or "").strip()
     address, industry = (address or "").strip(), (industry or "").strip()
     contact_phone = (contact_phone or "").strip()
+    legal_representative = " ".join((legal_representative or "").split())
     credit_code = normalize_credit_code(credit_code)
     if regulator_membership(user) is not None:
         raise ActionNotAllowed(
@@ -340,6 +358,16 @@ def merchant_apply(
         validate_region_code(region_code)
     except ValidationError as error:
         raise _django_error(error, "region") from None
+    if not legal_representative:
+        raise ValidationFailed(
+            _("This field is required."), code="required", field="legal_representative"
+        )
+    if len(legal_representative) > LEGAL_REPRESENTATIVE_MAX:
+        raise ValidationFailed(
+            _("Keep the name to %(max)s characters.") % {"max": LEGAL_REPRESENTATIVE_MAX},
+            code="too_long",
+            field="legal_representative",
+        )
     _check_contact(address=address, industry=industry, contact_phone=contact_phone)
     pledges = _clean_pledges(pledges)
     if not undertaking:
@@ -348,36 +376,69 @@ def merchant_apply(
             code="undertaking_required",
             field="undertaking",
         )
-    with transaction.atomic():
-        # One application at a time per person: the person may not end up on two staffs.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        merchant = _application_target(
-            user, name=name, credit_code=credit_code, region_code=region_code
-        )
-        if merchant is None:
-            merchant = Merchant(odr_status=Merchant.OdrStatus.NOT_ONBOARDED)
-        merchant.name, merchant.credit_code, merchant.region_code = name, credit_code, region_code
-        merchant.address, merchant.industry, merchant.contact_phone = (
-            address,
-            industry,
-            contact_phone,
-        )
-        merchant.pledges = pledges
-        merchant.undertaking_accepted_at = now
-        try:
-            with transaction.atomic():
-                merchant.save()
-        except IntegrityError:  # another application for the same code got there first
-            raise ValidationFailed(
-                _("This business already has an application or is onboarded."),
-                code="merchant_taken",
-                field="credit_code",
-            ) from None
-        _odr_move(merchant, MerchantEvent.Action.APPLIED, actor=user, reason="", now=now)
-        MerchantMembership.objects.get_or_create(
-            user=user, defaults={"merchant": merchant, "role": MerchantMembership.Role.OWNER}
-        )
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # One application at a time per person: the person may not end up on two staffs.
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            merchant = _application_target(
+                user, name=name, credit_code=credit_code, region_code=region_code
+            )
+            if merchant is None:
+                merchant = Merchant(odr_status=Merchant.OdrStatus.NOT_ONBOARDED)
+            elif merchant.odr_status == Merchant.OdrStatus.NOT_ONBOARDED:
+                merchant.application_claimed_cases = merchant.cases.count()
+            replaced = _licence_attach(merchant, business_licence, stored)
+            merchant.name, merchant.credit_code = name, credit_code
+            merchant.region_code, merchant.legal_representative = region_code, legal_representative
+            merchant.address, merchant.industry, merchant.contact_phone = (
+                address,
+                industry,
+                contact_phone,
+            )
+            merchant.pledges = pledges
+            merchant.undertaking_accepted_at = now
+            try:
+                with transaction.atomic():
+                    merchant.save()
+            except IntegrityError:  # another application for the same code got there first
+                raise ValidationFailed(
+                    _("This business already has an application or is onboarded."),
+                    code="merchant_taken",
+                    field="credit_code",
+                ) from None
+            _odr_move(merchant, MerchantEvent.Action.APPLIED, actor=user, reason="", now=now)
+            MerchantMembership.objects.get_or_create(
+                user=user, defaults={"merchant": merchant, "role": MerchantMembership.Role.OWNER}
+            )
+            if replaced:
+                transaction.on_commit(lambda: default_storage.delete(replaced), robust=True)
+    except BaseException:
+        for stored_name in stored:  # nothing refers to a file of a failed application
+            default_storage.delete(stored_name)
+        raise
     return merchant
+
+
+def _licence_attach(merchant: Merchant, licence: "CheckedFile | None", stored: list[str]) -> str:
+    """Store ``licence`` as ``merchant``'s business licence (adding its name to ``stored``) and
+    return the name of the file it replaces, if any; with no licence, require one on file."""
+    if not licence:
+        if not merchant.business_licence:
+            raise ValidationFailed(
+                _("Attach a photo or scan of the business licence."),
+                code="required",
+                field="business_licence",
+            )
+        return ""
+    replaced = merchant.business_licence.name or ""
+    merchant.business_licence.save(
+        f"licence.{licence.kind.extension}", ContentFile(licence.content), save=False
+    )
+    stored.append(merchant.business_licence.name)
+    merchant.business_licence_type = licence.content_type
+    merchant.business_licence_sha256 = licence.sha256
+    return replaced
 
 
 # --- Staff and profile (product §3) ---------------------------------------------------------------

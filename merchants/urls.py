@@ -15,6 +15,7 @@ urlpatterns = [
 urlpatterns += [
     path("apply/", views.apply, name="apply"),
     path("status/", views.status, name="status"),
+    path("status/licence/", views.licence, name="licence"),
     path("profile/", views.profile, name="profile"),
     path("staff/", views.staff, name="staff"),
     path("staff/<int:pk>/role/", views.staff_role, name="staff_role"),

@@ -16,6 +16,7 @@ urlpatterns = [
 urlpatterns += [
     path("merchants/", views.merchants, name="merchants"),
     path("merchants/<int:pk>/", views.merchant_detail, name="merchant"),
+    path("merchants/<int:pk>/licence/", views.merchant_licence, name="merchant_licence"),
     path("merchants/<int:pk>/<str:action>/", views.merchant_act, name="merchant_act"),
     path("callbacks/", views.callbacks, name="callbacks"),
     path("businesses/", views.businesses, name="businesses"),

@@ -136,6 +136,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    """Files a test stores (evidence, business licences) go to a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     # The production manifest storage needs `collectstatic`; tests serve the source files.
     settings.STORAGES = {

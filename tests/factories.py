@@ -1,15 +1,32 @@
 """factory-boy factories: valid starting rows. Reach later states through the services."""
 
+import io
+
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
+from PIL import Image
 
 from accounts.models import User
+from cases.evidence import CheckedFile, check_evidence_file
 from consumers.models import ConsumerProfile
 from core.credit_code import ALPHABET, check_character
 from merchants.models import Merchant, MerchantMembership
 from regulators.models import Office, RegulatorMembership
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def licence_upload(name: str = "营业执照.png") -> SimpleUploadedFile:
+    """A photo of a business licence as a browser uploads it (a small PNG)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 40), (200, 30, 30)).save(out, "PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+def licence_file() -> CheckedFile:
+    """A business licence as an application carries it: the upload, checked."""
+    return check_evidence_file(licence_upload())
 
 
 def credit_code(n: int, region: str = "140105") -> str:

@@ -13,7 +13,7 @@ __all__ = [
     "reply_templates",
 ]
 
-from .onboarding import apply, profile, status
+from .onboarding import apply, licence, profile, status
 from .staff import invitation_withdraw, join, staff, staff_remove_member, staff_role
 from .tokens import token_revoke, tokens
 from .webhooks import (
@@ -28,6 +28,7 @@ __all__ += [
     "apply",
     "invitation_withdraw",
     "join",
+    "licence",
     "profile",
     "staff",
     "staff_remove_member",

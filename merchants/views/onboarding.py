@@ -6,9 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from accounts.roles import regulator_membership
-from core.errors import DomainError
+from cases.evidence import CheckedFile, check_evidence_file
+from core.downloads import download_response
+from core.errors import DomainError, ValidationFailed
 from core.regions import region_full_name
 from regulators.models import Office
 
@@ -16,6 +19,21 @@ from ..forms import UNDERTAKING_TEXT, ApplicationForm, ProfileForm
 from ..models import MerchantMembership
 from ..services import merchant_apply, merchant_profile_update
 from ._access import merchant_staff_page, not_found
+
+
+def licence_checked(uploaded) -> CheckedFile:
+    """Check the uploaded business licence as evidence is checked; a refusal is the field's."""
+    try:
+        checked = check_evidence_file(uploaded)
+    except ValidationFailed as error:
+        raise ValidationFailed(error.message, code=error.code, field="business_licence") from None
+    if checked.kind.video:
+        raise ValidationFailed(
+            _("Attach the licence as a JPEG or PNG photo or a PDF scan."),
+            code="file_type",
+            field="business_licence",
+        )
+    return checked
 
 
 @login_required
@@ -33,16 +51,20 @@ def apply(request: HttpRequest) -> HttpResponse:
         membership.role != MerchantMembership.Role.OWNER or not merchant.can_apply
     ):
         return redirect("merchants:status")
+    on_file = merchant is not None and bool(merchant.business_licence)
     if request.method == "POST":
-        form = ApplicationForm(request.POST)
+        form = ApplicationForm(request.POST, request.FILES, licence_on_file=on_file)
         if form.is_valid():
             data = form.cleaned_data
             try:
+                licence = data["business_licence"]
                 merchant_apply(
                     request.user,
                     name=data["name"],
                     credit_code=data["credit_code"],
                     region_code=data["region"],
+                    legal_representative=data["legal_representative"],
+                    business_licence=licence_checked(licence) if licence else None,
                     address=data["address"],
                     industry=data["industry"],
                     contact_phone=data["contact_phone"],
@@ -59,7 +81,8 @@ def apply(request: HttpRequest) -> HttpResponse:
                 return redirect("merchants:status")
     else:
         form = ApplicationForm(
-            initial=ApplicationForm.initial_for(merchant) if merchant is not None else None
+            initial=ApplicationForm.initial_for(merchant) if merchant is not None else None,
+            licence_on_file=on_file,
         )
     return render(
         request,
@@ -84,6 +107,20 @@ def status(request: HttpRequest, membership: MerchantMembership) -> HttpResponse
             "history": merchant.history.order_by("-created_at", "-pk"),
             "is_owner": membership.role == MerchantMembership.Role.OWNER,
         },
+    )
+
+
+@require_GET
+@merchant_staff_page(owners_only=True)
+def licence(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
+    """The business licence on file, for the merchant's owners."""
+    merchant = membership.merchant
+    if not merchant.business_licence:
+        raise not_found(request)
+    return download_response(
+        merchant.business_licence,
+        merchant.business_licence_download_name,
+        merchant.business_licence_type,
     )
 
 

@@ -9,7 +9,7 @@ __all__ = ["dashboard", "export", "home", "merchant_results", "queue", "referral
 from .abnormal import complainant, complainants, complaint_flag
 from .callbacks import callbacks
 from .steering import business_invite_page, businesses, invitation_letter, invitations
-from .supervision import merchant_act, merchant_detail, merchants
+from .supervision import merchant_act, merchant_detail, merchant_licence, merchants
 
 __all__ += [
     "business_invite_page",
@@ -22,5 +22,6 @@ __all__ += [
     "invitations",
     "merchant_act",
     "merchant_detail",
+    "merchant_licence",
     "merchants",
 ]

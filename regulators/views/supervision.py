@@ -14,9 +14,10 @@ from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.decorators import role_required
+from core.downloads import download_response
 from core.errors import DomainError
 from merchants import services as merchant_services
 from merchants.models import ODR_TRANSITIONS, Merchant, MerchantEvent
@@ -129,6 +130,8 @@ def _merchant_page(
             "figures": figures[merchant.pk],
             "decisions": forms,
             "history": history[:HISTORY_SHOWN],
+            "owners": merchant.memberships.filter(role="owner").select_related("user"),
+            "complaints_now": merchant.cases.count(),
             "refused": bound if bound is not None and bound.prefix not in names else None,
         },
         status=422 if bound is not None else 200,
@@ -140,6 +143,20 @@ def merchant_detail(request: HttpRequest, pk: int, membership) -> HttpResponse:
     """One merchant of the office's regions: its details, figures, history and the decisions its
     status allows."""
     return _merchant_page(request, membership, office_merchant_get(membership.office, pk))
+
+
+@require_GET
+@role_required("regulator")
+def merchant_licence(request: HttpRequest, pk: int, membership) -> HttpResponse:
+    """The business licence an application carried, for the office that reviews it."""
+    merchant = office_merchant_get(membership.office, pk)
+    if not merchant.business_licence:
+        raise Http404("No licence on file.")
+    return download_response(
+        merchant.business_licence,
+        merchant.business_licence_download_name,
+        merchant.business_licence_type,
+    )
 
 
 @require_POST

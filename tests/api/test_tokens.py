@@ -3,6 +3,7 @@ portal; a token is shown once, stored as its SHA-256, expires, records its last 
 the merchant's API user."""
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -263,3 +264,15 @@ def test_a_platform_admin_sees_tokens_without_their_text_and_revokes_them(
     token.refresh_from_db()
     assert token.revoked_by == admin
     assert bearer(text).get(ME).status_code == 401
+
+
+def test_the_thread_never_shows_a_persons_account_id(acme_token, file_case, bearer, alice, api):
+    """The filed event records the consumer's account in the chain; the merchant's thread shows
+    the facts without it, so a masked person's complaints cannot be linked by their id."""
+    case = file_case()
+    thread = bearer(acme_token[1]).get(f"/api/v1/cases/{case.number}/thread/").json()["thread"]
+    filed = next(e for e in thread if e["type"] == "filed")
+    assert case.events.get(type="filed").data["consumer"] == alice.pk  # kept in the chain
+    assert "consumer" not in filed["data"]
+    assert filed["data"]["merchant"] == case.merchant_id
+    assert f'"consumer": {alice.pk}' not in json.dumps(thread)

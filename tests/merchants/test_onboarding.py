@@ -1,10 +1,13 @@
 """Onboarding (入驻, product §3): a business applies, the regulator of its region decides, and the
 applicant follows the status, reads the reason and applies again after a rejection."""
 
+import hashlib
 import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -43,6 +46,8 @@ def application(**fields) -> dict:
         "name": "小店区好又多超市",
         "credit_code": CODE,
         "region_code": "140105",
+        "legal_representative": "张三",
+        "business_licence": f.licence_file(),
         "address": "太原市小店区长风街 1 号",
         "industry": "零售",
         "contact_phone": "0351-7654321",
@@ -137,6 +142,43 @@ def test_the_application_takes_over_the_merchant_of_that_name_in_that_region_wit
     assert Merchant.objects.count() == 2
     elsewhere.refresh_from_db()
     assert elsewhere.odr_status == S.NOT_ONBOARDED
+
+
+def test_an_application_carries_the_legal_representative_and_the_checked_licence(applicant):
+    merchant = apply(applicant, legal_representative=" 张  三 ")
+
+    assert merchant.legal_representative == "张 三"
+    assert merchant.business_licence.name.startswith("licences/")
+    assert merchant.business_licence_type == "image/png"
+    content = merchant.business_licence.open("rb").read()
+    assert hashlib.sha256(content).hexdigest() == merchant.business_licence_sha256
+    for missing in ("legal_representative", "business_licence"):
+        with pytest.raises(ValidationFailed) as error:
+            apply(f.ConsumerFactory(), credit_code=credit_code(903), **{missing: ""})
+        assert (error.value.field, error.value.code) == (missing, "required")
+
+
+def test_an_application_for_a_business_with_complaints_tells_the_reviewer_how_many(
+    applicant, bob, offices
+):
+    known = services.merchant_find_or_create_respondent(
+        name="好又多", region_code="140105", credit_code=CODE
+    )
+    for consumer in (bob, f.ConsumerFactory()):
+        case_services.case_file(
+            consumer=consumer,
+            merchant=known,
+            subject="过期食品",
+            facts="买到过期食品。",
+            claim="退一赔十",
+            now=at(2026, 3, 1, 10),
+        )
+
+    merchant = apply(applicant)
+    fresh = apply(f.ConsumerFactory(), credit_code=credit_code(904), name="新开的店")
+
+    assert (merchant.pk, merchant.application_claimed_cases) == (known.pk, 2)
+    assert fresh.application_claimed_cases is None
 
 
 def test_a_business_already_onboarded_cannot_be_applied_for_again(applicant, bob, acme):
@@ -317,6 +359,8 @@ def form_data(**fields) -> dict:
         "region_0": "140000",
         "region_1": "140100",
         "region_2": "140105",
+        "legal_representative": "张三",
+        "business_licence": f.licence_upload(),
         "address": "太原市小店区长风街 1 号",
         "industry": "零售",
         "contact_phone": "0351-7654321",
@@ -412,6 +456,92 @@ def test_after_a_rejection_the_owner_reads_the_reason_and_applies_again(client, 
     assert response.url == STATUS
     merchant.refresh_from_db()
     assert (merchant.odr_status, merchant.address) == (S.APPLIED, "太原市小店区长风街 2 号")
+
+
+def test_applying_again_keeps_the_licence_on_file_or_replaces_it(
+    client, applicant, olivia, django_capture_on_commit_callbacks
+):
+    merchant = apply(applicant)
+    first = merchant.business_licence.name
+    review(A.REJECTED, merchant, olivia, reason="法定代表人与执照不符")
+    sign_in(client, applicant)
+    assert client.get(APPLY).context["form"].fields["business_licence"].required is False
+
+    client.post(APPLY, form_data(business_licence=None, legal_representative="张四"))
+    merchant.refresh_from_db()
+    assert (merchant.odr_status, merchant.business_licence.name) == (S.APPLIED, first)
+    assert merchant.legal_representative == "张四"
+
+    review(A.REJECTED, merchant, olivia, reason="执照照片模糊")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(APPLY, form_data())
+    merchant.refresh_from_db()
+    assert merchant.business_licence.name != first
+    assert not default_storage.exists(first)  # the replaced file is gone
+    assert default_storage.exists(merchant.business_licence.name)
+
+
+def test_a_licence_that_is_not_an_image_or_pdf_is_refused_beside_its_field(client, applicant):
+    sign_in(client, applicant)
+    fake = SimpleUploadedFile("licence.png", b"<script>alert(1)</script>", "image/png")
+
+    response = client.post(APPLY, form_data(business_licence=fake))
+
+    assert response.status_code == 422
+    assert list(response.context["form"].errors) == ["business_licence"]
+    assert not Merchant.objects.exists()
+    assert not MerchantMembership.objects.exists()
+
+
+def test_the_licence_is_served_to_the_owners_and_the_reviewing_office_only(
+    client, applicant, olivia, yves, sam, mallory, bob
+):
+    merchant = apply(applicant)
+    agent = f.MerchantMembershipFactory(merchant=merchant, role="agent").user
+    owner_url = reverse("merchants:licence")
+    office_url = reverse("regulators:merchant_licence", args=[merchant.pk])
+    allowed = [(applicant, owner_url), (olivia, office_url), (sam, office_url)]
+    for person, url in allowed:
+        sign_in(client, person)
+        response = client.get(url)
+        assert response.status_code == 200, person
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert b"".join(response.streaming_content) == merchant.business_licence.open().read()
+    refused = [(agent, owner_url), (mallory, owner_url), (bob, owner_url), (yves, office_url)]
+    for person, url in refused:
+        sign_in(client, person)
+        assert client.get(url).status_code == 404, person
+        assert AuditEntry.objects.filter(actor=person, action="not_found", target=url).exists()
+    client.logout()
+    assert client.get(office_url).url.startswith(reverse("account_login"))
+
+
+def test_the_reviewer_sees_the_proof_and_the_complaints_an_application_claims(
+    client, applicant, olivia, bob, offices
+):
+    known = services.merchant_find_or_create_respondent(
+        name="好又多", region_code="140105", credit_code=CODE
+    )
+    case_services.case_file(
+        consumer=bob,
+        merchant=known,
+        subject="过期食品",
+        facts="买到过期食品。",
+        claim="退一赔十",
+        now=at(2026, 3, 1, 10),
+    )
+    merchant = apply(applicant)
+    sign_in(client, olivia)
+
+    page = client.get(reverse("regulators:merchant", args=[merchant.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'data-testid="claimed-business"' in text
+    assert "1" in re.search(r'data-testid="complaints-now">(\d+)<', text).group(1)
+    assert "张三" in text and applicant.email in text
+    assert reverse("regulators:merchant_licence", args=[merchant.pk]) in text
 
 
 def test_a_suspended_merchants_owner_is_shown_the_status_and_the_reason(client, applicant, olivia):

@@ -151,6 +151,8 @@ def test_the_invitations_list_shows_who_applied_since(client, file_case, olivia)
         name=applied_since.name,
         credit_code=applied_since.credit_code,
         region_code="140105",
+        legal_representative="李四",
+        business_licence=f.licence_file(),
         address="太原市小店区",
         industry="餐饮",
         contact_phone="0351-1234567",

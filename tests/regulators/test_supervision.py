@@ -40,6 +40,8 @@ def applied(region: str = "140105", name: str = "") -> Merchant:
         name=name or f"申请商户{n}",
         credit_code=f.credit_code(n, region),
         region_code=region,
+        legal_representative="李四",
+        business_licence=f.licence_file(),
         address="太原市",
         industry="零售",
         contact_phone="0351-7654321",
@@ -316,8 +318,8 @@ def test_the_merchant_page_runs_a_fixed_number_of_queries(
         merchant_services.merchant_reinstate(merchant, pat, now=at(2026, 3, 3, 10))
     sign_in(client, olivia)
     # Session, user with its role rows, the office and the second factor (4); the merchant, its
-    # figures and its history (3).
+    # figures, its history, its owners and its complaints on record (5).
     # +1: the navigation's unread notifications.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         response = client.get(reverse("regulators:merchant", args=[merchant.pk]))
     assert len(response.context["history"]) == 2 + events

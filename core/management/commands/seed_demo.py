@@ -279,6 +279,8 @@ class Command(BaseCommand):
         if not admin.is_superuser:
             admin.is_staff = admin.is_superuser = True
             admin.save(update_fields=["is_staff", "is_superuser"])
+        # Platform admins sign in with a second factor, as regulator staff do.
+        totp_activate_with_secret(admin, TOTP_SECRET)
 
     # --- cases ---------------------------------------------------------------------------
 
