@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from core.models import OUTBOX_DUE_AT_ONCE
-from merchants.models import MerchantMembership, WebhookDelivery, WebhookEndpoint
+from merchants.models import Merchant, MerchantMembership, WebhookDelivery, WebhookEndpoint
 from merchants.webhooks import webhook_body, webhook_name_for, webhook_post
 from regulators.models import Office, RegulatorMembership
 
@@ -139,6 +139,8 @@ def _people(events: list[CaseEvent]) -> dict[int, dict[int, str | None]]:
         if not wanted_ids:
             continue
         rows = memberships.filter(**{f"{column}__in": wanted_ids, "user__is_active": True})
+        if part == MERCHANT:  # staff hear of the cases they are a party to, no others (§6)
+            rows = rows.filter(merchant__odr_status__in=Merchant.STAFF_HANDLE_CASES)
         for key, user_id, email in rows.values_list(column, "user_id", "user__email"):
             staff[part, key][user_id] = email
     supervised = ids(SUPERVISORS, "office_id")
@@ -195,7 +197,12 @@ def _deliveries_write(events: list[CaseEvent], bulk: bool) -> None:
         return
     endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
     merchants = {event.case.merchant_id for event, _name in named}
-    for endpoint in WebhookEndpoint.objects.filter(merchant_id__in=merchants, enabled=True):
+    # A merchant's integrations hear of its cases only while its staff are a party to them.
+    for endpoint in WebhookEndpoint.objects.filter(
+        merchant_id__in=merchants,
+        merchant__odr_status__in=Merchant.STAFF_HANDLE_CASES,
+        enabled=True,
+    ):
         endpoints[endpoint.merchant_id].append(endpoint)
     deliveries = [
         WebhookDelivery(

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,8 @@ class PeriodForm(forms.Form):
 
 @role_required("merchant")
 def dashboard(request: HttpRequest, membership) -> HttpResponse:
+    if not membership.merchant.staff_handle_cases:  # applied or rejected: no complaints yet (§6)
+        return redirect("merchants:status")
     today = local_date(timezone.now())
     default = {"start": today - timedelta(days=DEFAULT_PERIOD_DAYS), "end": today}
     form = PeriodForm(request.GET or None, initial=default)
