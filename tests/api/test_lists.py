@@ -178,3 +178,48 @@ def test_the_case_page_takes_a_fixed_number_of_queries_whatever_the_thread(
     # this process's copy); the thread and its messages (2).
     with django_assert_num_queries(5):
         assert client.get(f"/api/v1/cases/{case.number}/").status_code == 200
+
+
+def _mediated(file_case, mallory, olivia, rows: int) -> list:
+    """``rows`` cases escalated by their consumers and accepted by Xiaodian's officer."""
+    cases = []
+    for _ in range(rows):
+        consumer = f.ConsumerFactory()
+        case = file_case(consumer=consumer)
+        escalate(case, mallory, consumer)
+        cases.append(services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 10)))
+    return cases
+
+
+@pytest.mark.parametrize("rows", [1, 8])
+def test_the_mediation_queue_takes_a_fixed_number_of_queries(
+    as_user, file_case, mallory, olivia, sam, rows, django_assert_num_queries
+):
+    cases = _mediated(file_case, mallory, olivia, rows)
+    client = as_user(sam)
+    # Session, user with its role rows, the second-factor check (3); the office, its subtree,
+    # the page with each case's office (3).
+    with django_assert_num_queries(6):
+        response = client.get(MEDIATION)
+    assert response.status_code == 200
+    assert sorted(row["number"] for row in response.json()["results"]) == sorted(
+        c.number for c in cases
+    )
+
+
+@pytest.mark.parametrize("rows", [1, 8])
+def test_the_referrals_take_a_fixed_number_of_queries(
+    as_user, file_case, mallory, olivia, sam, rows, django_assert_num_queries
+):
+    cases = _mediated(file_case, mallory, olivia, rows)
+    for case in cases:
+        services.referral_open(case=case, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 11))
+    client = as_user(sam)
+    # Session, user with its role rows, the second-factor check (3); the office, its subtree,
+    # the page of referrals with their cases and offices (3).
+    with django_assert_num_queries(6):
+        response = client.get(REFERRALS)
+    assert response.status_code == 200
+    assert sorted(row["case"] for row in response.json()["results"]) == sorted(
+        c.number for c in cases
+    )

@@ -95,3 +95,19 @@ def test_staff_see_the_template_filled_in_for_the_case_and_the_consumer_does_not
 def test_fill_reply_replaces_known_names_only():
     text = fill_reply("{case_number} {unknown} {0} {a.b} {", {"case_number": "N-1"})
     assert text == "N-1 {unknown} {0} {a.b} {"
+
+
+@pytest.mark.parametrize("templates", [1, 8])
+def test_the_list_runs_a_fixed_number_of_queries(
+    client, acme, mallory, templates, django_assert_num_queries
+):
+    for i in range(templates):
+        reply_template_save(merchant=acme, actor=mallory, title=f"回复 {i}", body=f"您好，{i}。")
+    sign_in(client, mallory)
+    # Session, user with its role rows, the membership's merchant (3); the templates (1).
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(5):
+        response = client.get(LIST)
+    assert len(response.context["templates"]) == templates
+    body = response.content.decode()
+    assert all(f"<strong>回复 {i}</strong>" in body for i in range(templates))

@@ -568,3 +568,23 @@ def test_the_example_receiver_drops_a_second_copy_of_a_delivery(
     seen: set[str] = set()
     bodies = [delivery.body.encode(), delivery.body.encode(), again.body.encode()]
     assert [example.delivery_is_new(seen, body) for body in bodies] == [True, False, False]
+
+
+@pytest.mark.parametrize("endpoints", [1, 8])
+def test_the_list_runs_a_fixed_number_of_queries(
+    client, acme, mallory, endpoints, django_assert_num_queries
+):
+    made = [
+        webhook_endpoint_create(
+            merchant=acme, actor=mallory, url=f"https://93.184.215.14/hook/{i}", events=ALL
+        )[0]
+        for i in range(endpoints)
+    ]
+    sign_in(client, mallory)
+    # Session, user with its role rows, the membership with its merchant (3); the endpoints (1).
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(5):
+        response = client.get(reverse("merchants:webhooks"))
+    assert [e.pk for e in response.context["endpoints"]] == [e.pk for e in made]
+    body = response.content.decode()
+    assert all(f'data-testid="webhook-{e.pk}"' in body for e in made)

@@ -256,3 +256,46 @@ def test_an_unknown_export_is_not_found(client, olivia):
     sign_in(client, olivia)
     assert client.get(reverse("regulators:export", args=["cases", "csv"])).status_code == 404
     assert client.get(reverse("regulators:export", args=["offices", "pdf"])).status_code == 404
+
+
+def exported(response) -> list[list[str]]:
+    """The rows of a CSV export, its header first (read inside the counted block: the rows are
+    read from the database as the response streams)."""
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+@pytest.mark.parametrize("cases", [1, 8])
+def test_a_queue_export_runs_a_fixed_number_of_queries(
+    client, file_case, sam, cases, django_assert_num_queries
+):
+    filed = [
+        file_case(merchant=f.MerchantFactory(odr_status="not_onboarded"), now=at(2026, 3, 2, 10))
+        for _ in range(cases)
+    ]
+    sign_in(client, sam)  # the city office: the queue of the county offices below it
+    # Session, user with its role rows, second factor, office (4); the subtree, the count, the
+    # audit entry (3); the rows, streamed (1).
+    with django_assert_num_queries(8):
+        rows = exported(client.get(reverse("regulators:export", args=["intake", "csv"])))
+    assert sorted(row[0] for row in rows[1:]) == sorted(case.number for case in filed)
+
+
+@pytest.mark.parametrize("merchants", [1, 8])
+def test_a_table_export_runs_a_fixed_number_of_queries(
+    client, file_case, sam, merchants, django_assert_num_queries
+):
+    made = [f.MerchantFactory() for _ in range(merchants)]
+    for merchant in made:
+        file_case(merchant=merchant, now=at(2026, 3, 2, 10))
+    office_stats_refresh(now=NOW)
+    sign_in(client, sam)  # the city office: its figures add up the county offices below it
+    url = reverse("regulators:export", args=["merchants", "csv"])
+    period = {"start": "2026-02-23", "end": "2026-03-02"}
+    # Session, user with its role rows, second factor, office (4); the figures: the subtree, the
+    # weeks, the child offices, the office's own, the industries, the merchants ranked and their
+    # figures, the backlog, the open referrals (9); the audit entry (1).
+    with django_assert_num_queries(14):
+        rows = exported(client.get(url, period))
+    assert sorted(row[0] for row in rows[1:]) == sorted(m.name for m in made)
+    assert all(row[1] == "1" for row in rows[1:])

@@ -146,3 +146,23 @@ def test_bad_input_is_shown_at_once_and_nothing_is_saved(client, olivia, offices
     assert response.status_code == 422
     assert {"contact_phone", "facts", "region", "channel"} <= set(response.context["form"].errors)
     assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("referrals", [1, 8])
+def test_the_referrals_run_a_fixed_number_of_queries(
+    client, file_case, olivia, sam, referrals, django_assert_num_queries
+):
+    referred = []
+    for _ in range(referrals):
+        case = intake_case(file_case)
+        services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))
+        services.referral_open(case=case, actor=olivia, law="《广告法》", now=at(2026, 3, 3, 10))
+        referred.append(case.number)
+    sign_in(client, sam)
+    # Session, user with its role rows, the second-factor check, the office, the subtree ids,
+    # the page of referrals with their cases, merchants and offices.
+    # +1: the navigation's unread notifications.
+    with django_assert_num_queries(7):
+        response = client.get(reverse("regulators:referrals"))
+    assert sorted(r["row"].case.number for r in response.context["rows"]) == sorted(referred)
+    assert response.content.decode().count("<tr data-case=") == referrals
