@@ -9,6 +9,9 @@ from collections import deque
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal.ratelimit import RateLimitUsage, parse_rate
+from allauth.core.internal.ratelimit import clear as ratelimit_clear
+from allauth.core.internal.ratelimit import consume as ratelimit_consume
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -16,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.models import AuditEntry
+from core.ratelimits import wait_seconds, wait_words
 
 from .fields import MobilePhoneField
 from .models import User
@@ -28,9 +32,21 @@ SENT_SMS: deque[dict[str, str]] = deque(maxlen=100)
 
 PHONE_HELP = _("11 digits, e.g. 13812341234. A code is sent to it to check that it is yours.")
 
-# allauth's phone step, which the portal runs only when an account is made.
-_PHONE_STAGE = "allauth.account.stages.PhoneVerificationStage"
-_SIGNUP_PHONE_STAGE = "accounts.stages.SignupPhoneVerificationStage"
+# allauth's steps of a sign-in that the portal replaces (accounts.stages): the phone step, run
+# only when an account is made, and the email step, which also tells the owner of an address
+# that someone tried to sign up with it.
+_STAGES = {
+    "allauth.account.stages.PhoneVerificationStage": "accounts.stages.SignupPhoneVerificationStage",
+    "allauth.account.stages.EmailVerificationStage": "accounts.stages.SignupEmailVerificationStage",
+}
+
+
+def _login_failed_rates() -> list[str]:
+    """The limits of ``ACCOUNT_RATE_LIMITS["login_failed"]``, one string each, those per account
+    ("key") first."""
+    rates = [r.strip() for r in (account_settings.RATE_LIMITS.get("login_failed") or "").split(",")]
+    rates = [r for r in rates if r]
+    return sorted(rates, key=lambda rate: parse_rate(rate).per != "key")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -41,10 +57,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("consumers:home")
 
     def get_login_stages(self) -> list[str]:
-        return [
-            _SIGNUP_PHONE_STAGE if stage == _PHONE_STAGE else stage
-            for stage in super().get_login_stages()
-        ]
+        return [_STAGES.get(stage, stage) for stage in super().get_login_stages()]
 
     def clean_email(self, email: str) -> str | None:
         # Left out at sign-up, the email is NULL rather than "": the column is unique.
@@ -69,28 +82,81 @@ class AccountAdapter(DefaultAccountAdapter):
         return super()._get_login_attempts_cache_key(request, **credentials)
 
     def pre_authenticate(self, request, **credentials) -> None:
-        """An attempt refused by the rate limit never reaches ``authenticate()`` (so Django's
-        ``user_login_failed`` is not sent): record it in the audit log here (product §6)."""
-        try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError:
-            login = (
-                credentials.get("email")
-                or credentials.get("phone")
-                or credentials.get("username")
-                or ""
-            )
-            audit_record(
-                None,
-                AuditEntry.Action.SIGN_IN_FAILED,
-                login,
-                AuditEntry.Outcome.DENIED,
+        """Count this attempt against the limits of failed sign-ins, or refuse it (product §6).
+
+        Two limits (``ACCOUNT_RATE_LIMITS["login_failed"]``): the account's, a hard stop (five
+        in five minutes), and the address's, a slow-down (ten a minute). As in allauth, an
+        attempt is counted before the password is checked and uncounted when it succeeds
+        (``authenticate``). Unlike allauth, an attempt that a limit refuses counts against none
+        (allauth would count it against the limits checked before the one that refused), so
+        that hammering a locked account does not use up its address's allowance for everyone
+        else there, and someone refused because of their address does not use up their own
+        account's. The person is told which limit refused them: behind a shared address, it is
+        not their account that is locked.
+
+        A refused attempt never reaches ``authenticate()`` (so Django's ``user_login_failed`` is
+        not sent): it is recorded in the audit log here.
+        """
+        cache_key = self._get_login_attempts_cache_key(request, **credentials)
+        used: list[RateLimitUsage] = []
+        for rate in _login_failed_rates():
+            usage = ratelimit_consume(
                 request,
-                target_type="account",
-                actor_label=login,
-                detail={"step": "rate_limit"},
+                app="allauth.account",
+                action="login_failed",
+                config={"login_failed": rate},
+                key=cache_key,
             )
-            raise
+            if not usage:
+                for earlier in used:
+                    earlier.rollback()
+                self._refuse_sign_in(request, parse_rate(rate).per, **credentials)
+            used.append(usage)
+        # What allauth rolls back after a successful sign-in.
+        self._login_failed_rl_usage = RateLimitUsage(usage=[u for x in used for u in x.usage])
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        """After a password reset, forget the account's failed sign-ins, not the address's.
+
+        allauth clears every limit of ``login_failed`` for the account's key, the per-address
+        ones included (for the address that finished the reset): someone spraying passwords
+        from one address could empty its allowance by resetting a password of their own.
+        """
+        cache_key = self._get_login_attempts_cache_key(request, **credentials)
+        for rate in _login_failed_rates():
+            if parse_rate(rate).per == "key":
+                ratelimit_clear(
+                    request,
+                    app="allauth.account",
+                    action="login_failed",
+                    config={"login_failed": rate},
+                    key=cache_key,
+                )
+
+    def _refuse_sign_in(self, request, per: str, **credentials) -> None:
+        login = next(
+            (credentials[k] for k in ("email", "phone", "username") if credentials.get(k)), ""
+        )
+        audit_record(
+            None,
+            AuditEntry.Action.SIGN_IN_FAILED,
+            login,
+            AuditEntry.Outcome.DENIED,
+            request,
+            target_type="account",
+            actor_label=login,
+            detail={"step": "rate_limit"},
+        )
+        if per == "ip":
+            raise ValidationError(
+                gettext(
+                    "Too many failed sign-ins have come from your network just now. Wait "
+                    "%(wait)s, then try again."
+                )
+                % {"wait": wait_words(wait_seconds(request, ["login_failed"]))},
+                code="too_many_login_attempts",
+            )
+        raise self.validation_error("too_many_login_attempts")
 
     # --- The mobile phone of an account --------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Regulator staff must sign in with a TOTP second factor (product §2). Tests and the demo need a
 regulator whose authenticator they can compute codes for, so this module gives a user a TOTP
 authenticator with a chosen secret and computes its current code. Both go through allauth's own
-MFA internals so that the stored authenticator is exactly what allauth's activation flow writes.
+MFA internals so that the stored authenticator is exactly what allauth's activation flow writes:
+the secret encrypted by the portal's MFA adapter (accounts.mfa).
 """
 
 import base64
@@ -48,7 +49,8 @@ def totp_code(secret: str, *, at=None) -> str:
 
 
 def totp_secret_of(user) -> str | None:
-    """Return the decrypted secret of ``user``'s TOTP authenticator, or None when they have none."""
+    """Return the secret of ``user``'s TOTP authenticator, decrypted by the MFA adapter, or None
+    when they have none."""
     authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if authenticator is None:
         return None

@@ -20,6 +20,7 @@ from cases.forms import ACTION_FORMS, ActionForm
 from cases.models import Agreement, CallbackVisit, Case, Evidence, Message, Offer, Referral
 from cases.rules import Action, case_party
 from cases.selectors import case_get_for_user
+from cases.services.evidence import evidence_precheck
 from core.db import retry_once_on_conflict
 
 from .cases import NUMBER_PARAMETER, CaseSummarySerializer, available_actions, case_summary
@@ -175,6 +176,9 @@ def act(request: Request, number: str, action: Action) -> Response:
     form = ACTION_FORMS[action](values, files, case=case)
     if not form.is_valid():
         raise _form_errors(form)
+    if files and takes_files(action):
+        # Before any file is read: whether the caller may take the action now at all.
+        evidence_precheck(case, request.user, action)
     made = retry_once_on_conflict(form.run)(actor=request.user)
     kind = CREATED.get(type(made))
     created = {"type": kind, "id": made.pk} if kind else None

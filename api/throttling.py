@@ -2,6 +2,7 @@
 are settings, ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (README, "Configuration"). A view's
 limits are checked together (``RateLimits``): one read and one write of the cache per request."""
 
+from allauth.core.internal.ratelimit import truncate_ip
 from django.core.cache import cache as default_cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
@@ -157,13 +158,20 @@ class TokenCreateThrottle(_ScopedThrottle):
 
 
 class AuthFailureThrottle(_ScopedThrottle):
-    """Requests with a token that does not exist, per client address: once an address has used
-    its allowance, its tokens are refused before they are looked up (token guessing)."""
+    """Requests with a token that does not exist, per client address (an IPv6 address by its /64
+    network, as allauth counts sign-ins): a token guesser's slow-down.
+
+    Only a token that is unknown is counted and refused (``api.authentication``): a live token
+    authenticates whatever other tokens were tried from its address, so that many integrations
+    behind one address (a carrier's NAT, a cloud's egress) are never shut out by one of them.
+    The period is short (default a minute): an address guessing tokens is slowed, not locked.
+    """
 
     scope = "api_auth_failed"
 
     def get_cache_key(self, request, view) -> str:
-        return self.key(f"ip-{client_address(request)}")
+        address = client_address(request)
+        return self.key(f"ip-{truncate_ip(address) if address else address}")
 
     def exhausted(self, request) -> bool:
         """Whether the address has no failures left; the remaining wait is ``wait()``."""

@@ -101,11 +101,6 @@ def _audience(event: CaseEvent) -> set[str]:
     return AUDIENCE.get(event.type, set())
 
 
-def has_audience(event: CaseEvent) -> bool:
-    """Return whether anybody is to hear of ``event``."""
-    return bool(_audience(event))
-
-
 # --- Writing the outbox (in the transaction that records the events) ---------------------------
 
 

@@ -9,7 +9,6 @@ from core.audit import audit_record
 from core.calendar import WorkCalendar
 from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
-from regulators.models import Office
 
 from .deadlines import days_left, local_date
 from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Message, Offer, Status
@@ -68,21 +67,6 @@ def case_list_for_merchant(merchant, *, open_only: bool = False) -> QuerySet[Cas
     if open_only:
         cases = cases.exclude(status=Status.CLOSED)
     return cases.order_by("-filed_at")
-
-
-def case_list_for_office(office: Office, *, status: str | None = None) -> QuerySet[Case]:
-    """Cases owned by ``office`` or any office below it (supervision).
-
-    With ``status``, only cases in that status, the most urgent deadline of that status first.
-    """
-    cases = Case.objects.filter(office__in=Office.objects.subtree_of(office)).select_related(
-        "merchant", "office"
-    )
-    if status is None:
-        return cases.order_by("-filed_at")
-    cases = cases.filter(status=status)
-    urgent = STATUS_DEADLINE.get(status)
-    return cases.order_by(f"{urgent}_due_at", "pk") if urgent else cases.order_by("-filed_at")
 
 
 def case_get_for_user(user, number: str, request=None) -> tuple[Case, Party]:

@@ -1,7 +1,8 @@
 """Celery tasks: thin wrappers that call a service. Retry policy lives here, outcomes do not.
 
 This module sits at the top of the case modules' import graph: it also connects the events that
-``cases.op`` announces after commit to a nudge of the outbox relay.
+``cases.op`` announces after commit to a nudge of the outbox relay, and a published calendar
+(``core.signals.calendar_published``) to the recomputation of provisional deadlines.
 """
 
 import logging
@@ -11,7 +12,10 @@ from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
+
+from core.signals import calendar_published
 
 from . import notifications
 from .op import events_recorded
@@ -83,3 +87,9 @@ def _notify_recorded(sender, events, **kwargs) -> None:
         notify_events.apply_async((ids,), retry=True, retry_policy=NUDGE_RETRY_POLICY)
     except Exception as error:  # the broker is unreachable: beat's relay sends them later
         logger.warning("outbox nudge not published (%s); the relay will send them", error)
+
+
+@receiver(calendar_published, dispatch_uid="cases.recompute_provisional_deadlines")
+def _calendar_published(sender, year: int, **kwargs) -> None:
+    """A year's official calendar is in: recompute the provisional deadlines once it commits."""
+    transaction.on_commit(recompute_provisional_deadlines.delay)

@@ -1,5 +1,6 @@
 """The case page that every party works a case on, its live thread, and public tracking."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.calendar import current_calendar
 from core.db import retry_once_on_conflict
 from core.errors import DomainError
-from core.ratelimits import wait_words
+from core.ratelimits import evidence_upload_wait, wait_words
 from core.templatetags.odr import cny
 from merchants.models import ReplyTemplate
 from merchants.replies import fill_reply
@@ -32,6 +33,7 @@ from .selectors import (
     contact_for,
     contact_shown,
 )
+from .services.evidence import evidence_precheck
 from .tracking import tracking_allowed, tracking_failure_record, tracking_wait_seconds
 
 E = CaseEvent.Type
@@ -151,31 +153,69 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         raise Http404("No such action.")
     action = Action(action)
     form = _form_for(action, case, party, request.POST, request.FILES)
+    status, wait = 422, 0
     if form.is_valid():
         try:
-            retry_once_on_conflict(form.run)(actor=request.user)
+            wait = _upload_wait(request, case, action, form)
+            if not wait:
+                retry_once_on_conflict(form.run)(actor=request.user)
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            if request.htmx and action in COMPOSERS:
-                # What was posted is in the thread: an empty composer, and a nudge to fetch it.
-                response = _composer(request, case, party, _form_for(action, case, party))
-                response["HX-Trigger"] = "thread-refresh"
-                return response
-            moved = Case.objects.select_related("office").get(pk=case.pk)
-            if case_party(moved, request.user) is None:
-                # A transfer to an office outside the person's own: done, and no longer theirs.
-                messages.success(
-                    request,
-                    _("%(action)s: done. Case %(number)s is now with %(office)s.")
-                    % {"action": action.label, "number": number, "office": moved.office.name},
+            if not wait:
+                return _done(request, case, party, action)
+            status = 429
+            form.add_error(
+                _file_field(form),
+                _(
+                    "Many files were attached from your account in a short time. Wait "
+                    "%(wait)s, then attach this one again."
                 )
-                return redirect("home")
-            return redirect(reverse("cases:detail", args=[number]) + f"#{action.value}-done")
+                % {"wait": wait_words(wait)},
+            )
     if request.htmx and action in COMPOSERS:
-        return _composer(request, case, party, form, status=422)
-    case, party = case_get_for_user(request.user, number, request)  # as the failed attempt left it
-    return case_page(request, case, party, bound=form, status=422)
+        response = _composer(request, case, party, form, status=status)
+    else:
+        case, party = case_get_for_user(request.user, number, request)  # as the attempt left it
+        response = case_page(request, case, party, bound=form, status=status)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
+
+
+def _done(request: HttpRequest, case: Case, party: Party, action: Action) -> HttpResponse:
+    """Where a person goes once their action was taken."""
+    if request.htmx and action in COMPOSERS:
+        # What was posted is in the thread: an empty composer, and a nudge to fetch it.
+        response = _composer(request, case, party, _form_for(action, case, party))
+        response["HX-Trigger"] = "thread-refresh"
+        return response
+    moved = Case.objects.select_related("office").get(pk=case.pk)
+    if case_party(moved, request.user) is None:
+        # A transfer to an office outside the person's own: done, and no longer theirs.
+        messages.success(
+            request,
+            _("%(action)s: done. Case %(number)s is now with %(office)s.")
+            % {"action": action.label, "number": case.number, "office": moved.office.name},
+        )
+        return redirect("home")
+    return redirect(reverse("cases:detail", args=[case.number]) + f"#{action.value}-done")
+
+
+def _file_field(form: ActionForm) -> str | None:
+    """The name of the form's file field, if it has one."""
+    return next((n for n, f in form.fields.items() if isinstance(f, forms.FileField)), None)
+
+
+def _upload_wait(request: HttpRequest, case: Case, action: Action, form: ActionForm) -> int:
+    """For a valid form that brings a file, before the file is read: refuse (``DomainError``)
+    someone who may not take the action now, then count the file against the person's upload
+    limit (``ODR_RATE_LIMIT_EVIDENCE``). Return the seconds to wait when it is used up, else 0."""
+    field = _file_field(form)
+    if field is None or not form.cleaned_data.get(field):
+        return 0
+    evidence_precheck(case, request.user, action)
+    return evidence_upload_wait(request, 1)
 
 
 def _composer(

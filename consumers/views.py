@@ -24,6 +24,7 @@ from core.db import retry_once_on_conflict
 from core.decorators import role_required
 from core.errors import ValidationFailed
 from core.paging import keyset_page
+from core.ratelimits import evidence_upload_wait, evidence_uploads_at_once, wait_words
 from core.regions import region_full_name
 from merchants.selectors import merchant_search
 from merchants.services import merchant_find_or_create_respondent
@@ -98,6 +99,41 @@ class FilingWizard(SessionWizardView):
 
     def get_form_step_files(self, form):
         return {}
+
+    def post(self, *args, **kwargs):
+        """Evidence files (the last step checks each as it arrives) are first counted against
+        the person's upload limit (``ODR_RATE_LIMIT_EVIDENCE``): over it, none is read and the
+        step is shown again with the error beside the files, answered 429."""
+        files = self.request.FILES.getlist("confirm-files")
+        if files and not self.request.POST.get("wizard_goto_step"):
+            at_once = evidence_uploads_at_once()
+            if at_once is not None and len(files) > at_once:
+                return self._files_refused(
+                    _("Attach at most %(count)d files at a time; add the others on the case page.")
+                    % {"count": at_once}
+                )
+            wait = evidence_upload_wait(self.request, len(files))
+            if wait:
+                return self._files_refused(
+                    _(
+                        "Many files were attached from your account in a short time. Wait "
+                        "%(wait)s, then attach them again."
+                    )
+                    % {"wait": wait_words(wait)},
+                    wait=wait,
+                )
+        return super().post(*args, **kwargs)
+
+    def _files_refused(self, message: str, wait: int = 0) -> HttpResponse:
+        self.storage.current_step = "confirm"
+        form = self.get_form(step="confirm", data=self.request.POST)  # without the files
+        form.is_valid()
+        form.add_error("files", message)
+        response = self.render(form)
+        if wait:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
     def get(self, request, *args, **kwargs):
         """Opening the page again (a reload, or back from elsewhere) continues where the person

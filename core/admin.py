@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, CalendarOverride, CalendarYear
+from .signals import calendar_published
 
 
 @admin.register(CalendarOverride)
@@ -18,9 +18,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if obj.published:
-            from cases.tasks import recompute_provisional_deadlines
-
-            transaction.on_commit(recompute_provisional_deadlines.delay)
+            calendar_published.send(sender=CalendarYear, year=obj.year)
             messages.info(request, _("Open provisional deadlines are being recomputed."))
 
 

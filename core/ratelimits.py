@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 
 from allauth.core.internal.ratelimit import get_cache_key, get_rates
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import ngettext
@@ -58,3 +59,66 @@ def wait_words(seconds: int) -> str:
         return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
     hours = math.ceil(minutes / 60)
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+
+
+# --- Evidence uploads --------------------------------------------------------------------------
+#
+# Every evidence file is decoded and checked before it is stored, which costs a worker up to a
+# second or so of CPU for a large image: ODR_RATE_LIMIT_EVIDENCE limits how many files one person
+# uploads in a period, on every page that takes them. Its format is allauth's ("amount/period/per",
+# several separated by commas), per "user" (the signed-in person) or "ip"; it is kept in the
+# shared cache like allauth's limits, a file counting once (a page sending three files counts
+# three).
+
+UPLOADS_APP = "odr.evidence"
+UPLOADS_ACTION = "upload"
+
+
+def _upload_rates() -> list:
+    return get_rates(
+        app=UPLOADS_APP,
+        action=UPLOADS_ACTION,
+        config={UPLOADS_ACTION: settings.ODR_RATE_LIMIT_EVIDENCE},
+    )
+
+
+def evidence_uploads_at_once() -> int | None:
+    """The most files one request may bring (the smallest amount of the limits), or None when
+    uploads are not limited."""
+    return min((rate.amount for rate in _upload_rates()), default=None)
+
+
+def evidence_upload_wait(request: HttpRequest, files: int) -> int:
+    """Count ``files`` uploaded files against the person's limits and return 0; or, when they
+    would take the person past one of the limits, count none of them and return the seconds
+    until they fit (at least 1; a whole period for more files than a limit allows at all).
+
+    Two requests of one person at the same instant may both be counted from the same history
+    (no lock, as with the API's throttles): at worst one more request gets through."""
+    if files < 1:
+        return 0
+    now, wait = time.time(), 0.0
+    try:
+        rates = _upload_rates()
+        keys = [
+            get_cache_key(request, app=UPLOADS_APP, action=UPLOADS_ACTION, rate=rate)
+            for rate in rates
+        ]
+        found = cache.get_many(keys)
+        histories = []
+        for rate, key in zip(rates, keys, strict=True):
+            # Newest first, as allauth keeps them.
+            history = [t for t in found.get(key, []) if t > now - rate.duration]
+            histories.append(history)
+            if len(history) + files > rate.amount:
+                if files > rate.amount:
+                    wait = max(wait, rate.duration)
+                else:
+                    wait = max(wait, history[rate.amount - files] + rate.duration - now)
+        if wait:
+            return max(1, math.ceil(wait))
+        for rate, key, history in zip(rates, keys, histories, strict=True):
+            cache.set(key, [now] * files + history, rate.duration)
+    except Exception:  # the cache is down: uploads go on (each is still checked)
+        logger.warning("evidence upload limit not counted", exc_info=True)
+    return 0

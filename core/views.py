@@ -2,6 +2,7 @@ import logging
 import re
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -15,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role, role_of
-from odr.celery import app as celery_app
 
 from .cache import cache_state
 from .errors import error_body
@@ -58,7 +58,7 @@ def _database_ok() -> bool:
 
 def _broker_ok() -> bool:
     try:
-        with celery_app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:  # the project's app (odr.celery)
             conn.ensure_connection(max_retries=0, timeout=2)
         return True
     except Exception:

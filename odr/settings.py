@@ -5,10 +5,14 @@ file-system Celery broker under ``.data/``. Production names PostgreSQL and Redi
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` (see README, "Configuration").
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(environ.Env().str("ODR_DATA_DIR", default=str(BASE_DIR / ".data")))
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
     "consumers",
     "cases",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NotFoundAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,7 +220,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "consumers.forms.ConsumerSignupForm"
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    # The reset mail is looked up, made and sent by a worker, whether the address has an account
+    # or not: the answer takes as long either way (accounts/forms.py).
+    "reset_password": "accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
@@ -229,9 +241,13 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     # Sign-in posts of any outcome from one address.
     "login": env.str("ODR_RATE_LIMIT_SIGN_IN", default="60/m/ip"),
-    # Failed sign-ins: from one address (a password sprayer), and for one account (a guesser);
-    # the account's email and its mobile number share one allowance.
-    "login_failed": env.str("ODR_RATE_LIMIT_SIGN_IN_FAILED", default="300/h/ip,5/5m/key"),
+    # Failed sign-ins, for one account (a guesser: a hard stop; the account's email and its
+    # mobile number share one allowance), and from one address (a password sprayer). The
+    # per-address limit only slows: its period is a minute, so that a carrier's or a campus's
+    # shared address, with many honest people behind it, waits a minute at worst and is never
+    # locked for longer (a limit per address over an hour locked them all out for the hour). A
+    # sprayer from one address gets 10 tries a minute at most, and each account 5 in 5 minutes.
+    "login_failed": env.str("ODR_RATE_LIMIT_SIGN_IN_FAILED", default="10/m/ip,5/5m/key"),
     # Codes sent to a mobile number (sign-up, resend, change): per number and per address. Each
     # code takes ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS (3) wrong guesses at most, so this also
     # bounds guessing a number's code.
@@ -252,7 +268,38 @@ ODR_TRUSTED_PROXY_HEADER = (
 )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ODR 12315"
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+# TOTP secrets and recovery-code seeds are stored encrypted (Fernet) by the MFA adapter.
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+# The Fernet keys that encrypt them: comma-separated, the first one encrypts and every one
+# decrypts (a new key goes first; `manage.py mfa_rotate_keys` re-encrypts everything with it;
+# the old one can go after that). Generate one with `python -c "from cryptography.fernet import
+# Fernet; print(Fernet.generate_key().decode())"`. Required in production: without it, a key is
+# derived from SECRET_KEY, and only while SECRET_KEY is the development one or DEBUG is on (a
+# development machine, the tests); otherwise the portal refuses to start.
+ODR_MFA_ENCRYPTION_KEY = [
+    key.strip() for key in env.list("ODR_MFA_ENCRYPTION_KEY", default=[]) if key.strip()
+]
+if not ODR_MFA_ENCRYPTION_KEY:
+    if not DEBUG and not SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "Set ODR_MFA_ENCRYPTION_KEY: the key that encrypts the TOTP secrets (README, "
+            '"Configuration"); python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())" makes one.'
+        )
+    # Development and tests only: a key derived from SECRET_KEY.
+    ODR_MFA_ENCRYPTION_KEY = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"odr.mfa.encryption:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+for _key in ODR_MFA_ENCRYPTION_KEY:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "ODR_MFA_ENCRYPTION_KEY: each key must be 32 url-safe base64-encoded bytes, as "
+            "Fernet.generate_key() makes them."
+        ) from None
 
 # --- Internationalisation ----------------------------------------------------------------------
 
@@ -331,9 +378,11 @@ REST_FRAMEWORK = {
         "api_token": env.str("ODR_API_RATE_TOKEN", default="3600/h"),
         # Writes (POST) by one person or token.
         "api_write": env.str("ODR_API_RATE_WRITE", default="60/m"),
-        # Requests with a wrong, expired or revoked token, per client address: refused before
-        # the token is looked up once the address has used its allowance (token guessing).
-        "api_auth_failed": env.str("ODR_API_RATE_AUTH_FAILED", default="20/h"),
+        # Requests with a token that does not exist, per client address (token guessing): once
+        # the address has used its allowance, unknown tokens are answered 429 instead of 401.
+        # A live token is never refused for them, and the period is short, so that an address
+        # shared by many integrations is at worst slowed, never shut (api/authentication.py).
+        "api_auth_failed": env.str("ODR_API_RATE_AUTH_FAILED", default="10/m"),
         # Tokens created by one merchant owner or regulator supervisor.
         "api_token_create": env.str("ODR_API_RATE_TOKEN_CREATE", default="10/h"),
         # Complaints filed through the API by one consumer.
@@ -395,12 +444,39 @@ ODR_SWEEP_BATCH_SIZE = env.int("ODR_SWEEP_BATCH_SIZE", default=500)
 
 # Evidence files (cases/evidence.py). A photo or a PDF may be up to ODR_EVIDENCE_MAX_FILE_BYTES;
 # a video, which is larger for the same few seconds of proof, up to ODR_EVIDENCE_MAX_VIDEO_BYTES;
-# everything attached to one case together up to ODR_EVIDENCE_MAX_CASE_BYTES. An image of more
-# than ODR_EVIDENCE_MAX_IMAGE_PIXELS is refused before it is decoded (a decompression bomb).
+# everything attached to one case together up to ODR_EVIDENCE_MAX_CASE_BYTES.
+#
+# An image costs what its pixels cost, not its bytes (Pillow holds four bytes a pixel: 240 MB for
+# 60 MP, from a PNG of 200 KB), so each is judged from its header before any pixel is decoded:
+# - ODR_EVIDENCE_MAX_IMAGE_PIXELS: more is refused. 40 MP keeps every photo phones save by default
+#   (12 MP, 24 MP on recent iPhones; 50 MP sensors save 12.5 MP unless told otherwise) and 4K and
+#   5K screenshots; only the rarely chosen 48–50 MP full-resolution modes must be saved smaller.
+# - ODR_EVIDENCE_STORED_IMAGE_PIXELS: a larger image is stored reduced by the least whole factor
+#   that brings it under (a 24 MP photo at half its width and height), and decoded at that size
+#   (a JPEG by its decoder's own scale, a PNG a strip of rows at a time). 13 MP keeps a phone's
+#   default photo as it is (4032 × 3024, 4160 × 3120) and is plenty to read a receipt or a chat;
+#   the stored picture (52 MB at most) and its copy turned upright keep a worker's growth for any
+#   image near 100 MB, under the 150 MB aimed at (docs/benchmarks.md, "Evidence images").
+# - ODR_EVIDENCE_MAX_PIXELS_PER_BYTE: an image larger than what is stored must bring at least one
+#   byte for this many pixels. A photo carries sensor noise: 2–10 pixels a byte as a JPEG (and
+#   a camera's JPEG of one flat colour, a few bits for each 8 × 8 block, is still about 64); a
+#   screenshot of text or a chat is 5–40 as a PNG. One colour deflates to 300 pixels a byte and
+#   more (the 233 KB PNG of 60 MP: 257). 100 refuses such a file and no genuine photo or
+#   screenshot; a blank screenshot, which can pass it, is smaller than what is stored and is not
+#   judged by it.
+# ODR_RATE_LIMIT_EVIDENCE: evidence files one person uploads on the pages (the case page and the
+# filing form), in allauth's format ("amount/period/per", per "user"; empty: no limit); a file
+# over it is refused unread (HTTP 429). Checking a large image takes a worker up to a second or
+# two: 30 in 10 minutes and 300 a day are more than a person's evidence (a complaint's photos, a
+# merchant agent answering cases all day) and bound what one account makes the workers decode.
+# The API counts every write by ODR_API_RATE_WRITE.
 ODR_EVIDENCE_MAX_FILE_BYTES = env.int("ODR_EVIDENCE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
 ODR_EVIDENCE_MAX_VIDEO_BYTES = env.int("ODR_EVIDENCE_MAX_VIDEO_BYTES", default=30 * 1024 * 1024)
 ODR_EVIDENCE_MAX_CASE_BYTES = env.int("ODR_EVIDENCE_MAX_CASE_BYTES", default=50 * 1024 * 1024)
-ODR_EVIDENCE_MAX_IMAGE_PIXELS = env.int("ODR_EVIDENCE_MAX_IMAGE_PIXELS", default=60_000_000)
+ODR_EVIDENCE_MAX_IMAGE_PIXELS = env.int("ODR_EVIDENCE_MAX_IMAGE_PIXELS", default=40_000_000)
+ODR_EVIDENCE_STORED_IMAGE_PIXELS = env.int("ODR_EVIDENCE_STORED_IMAGE_PIXELS", default=13_000_000)
+ODR_EVIDENCE_MAX_PIXELS_PER_BYTE = env.int("ODR_EVIDENCE_MAX_PIXELS_PER_BYTE", default=100)
+ODR_RATE_LIMIT_EVIDENCE = env.str("ODR_RATE_LIMIT_EVIDENCE", default="30/10m/user,300/d/user")
 
 # How long the link in an email inviting someone to a merchant's staff works (merchants/services).
 ODR_STAFF_INVITATION_DAYS = env.int("ODR_STAFF_INVITATION_DAYS", default=7)

@@ -14,7 +14,7 @@ from ..op import Op
 from ..rules import Action
 from ..timers import deadline_start
 from ._common import E, acting, required_text
-from .evidence import evidence_store, files_removed_on_failure
+from .evidence import evidence_precheck, evidence_store, files_removed_on_failure
 
 
 def agreement_facts(agreement: Agreement) -> dict:
@@ -106,6 +106,8 @@ def agreement_report_breach(
     mediation, and the consumer is pointed to arbitration or the courts.
     """
     description = required_text(description, "description", _("Describe what was not fulfilled."))
+    if evidence:  # ask the engine before any file is read
+        evidence_precheck(case, actor, Action.REPORT_BREACH, now)
     checked = [check_evidence_file(file) for file in evidence or []]
     with files_removed_on_failure() as stored, acting(case, actor, Action.REPORT_BREACH, now) as op:
         evidence_store(op, checked, stored)

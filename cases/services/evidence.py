@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 
+from ..due import case_apply_due
 from ..evidence import FIELD, CheckedFile, check_evidence_file, in_mb
 from ..ledger import text_sha256
 from ..models import Case, Evidence
 from ..op import Op
-from ..rules import Action
-from ._common import E, acting
+from ..rules import Action, require_action
+from ._common import E, acting, context
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,22 @@ def evidence_description(description: str) -> str:
             field="description",
         )
     return description
+
+
+def evidence_precheck(
+    case: Case, actor, action: Action = Action.ADD_EVIDENCE, now: datetime | None = None
+) -> None:
+    """Refuse, before any file is read, someone who may not take ``action`` (one that brings
+    files) on the case as it stands now: the engine's own check (``require_action``), on the
+    case read afresh after its due deadlines were done, without locking it.
+
+    Reading and decoding a file costs far more than this; a file of someone who is no party, or
+    for a case that takes no more evidence, is refused unread. ``acting`` checks again under the
+    lock before anything is stored, so a case that moves on in between still refuses."""
+    now, policy, calendar = context(now)
+    case_apply_due(case.pk, now=now, policy=policy, calendar=calendar)
+    current = Case.objects.select_related("office", "merchant").get(pk=case.pk)
+    require_action(current, actor, action, now=now)
 
 
 @contextmanager
@@ -110,9 +127,11 @@ def evidence_store(
 def evidence_add(
     *, case: Case, actor, file, description: str = "", now: datetime | None = None
 ) -> Evidence:
-    """Attach an uploaded ``file`` to the case; a refused file changes nothing."""
-    checked = check_evidence_file(file)
+    """Attach an uploaded ``file`` to the case; a refused file changes nothing. Whether the
+    actor may attach evidence to the case is checked before the file is read."""
+    evidence_precheck(case, actor, Action.ADD_EVIDENCE, now)
     description = evidence_description(description)
+    checked = check_evidence_file(file)
     with files_removed_on_failure() as stored, acting(case, actor, Action.ADD_EVIDENCE, now) as op:
         [evidence] = evidence_store(op, [checked], stored, description=description)
     return evidence

@@ -99,9 +99,10 @@ def case_file(
             code="no_office",
             field="merchant",
         )
-    checked = [check_evidence_file(file) for file in evidence or []]
     if number is not None and Case.objects.filter(number=number).exists():
         raise ValidationFailed(_("That case number is taken."), code="duplicate", field="number")
+    # The files last: every check that needs none of them is made before any is read.
+    checked = [check_evidence_file(file) for file in evidence or []]
     # No savepoint of its own inside a caller's transaction (the API, the form and the
     # regulator's registration find or record the business first): whatever fails in here
     # fails the whole filing, and the caller's transaction is rolled back with it.

@@ -1,12 +1,15 @@
 """Rate limits (DRF throttles on the shared cache), each set low here: writes per person or token,
-requests per token, token guessing per address, hotline transfers per token."""
+requests per token, token guessing per address (a slow-down that never refuses a live token),
+hotline transfers per token."""
 
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from cases.models import Case, CaseEvent
+from tests.conftest import at
 
 ME = "/api/v1/me/"
 
@@ -50,17 +53,45 @@ def test_each_token_has_its_own_allowance(rates, bearer, acme_token, acme_read_t
     assert second.get(ME).status_code == 200
 
 
-def test_guessing_tokens_stops_an_address_before_any_look_up(
-    rates, bearer, acme_token, django_assert_num_queries
+def test_guessing_tokens_slows_the_address_but_never_refuses_a_live_token(
+    rates, bearer, acme_token, acme_read_token, django_assert_num_queries
 ):
-    rates(api_auth_failed="3/h")
+    rates(api_auth_failed="3/m")
     for n in range(3):
         assert bearer(f"odr_guess{n}").get(ME).status_code == 401
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the look-up of the token, nothing more
         refused = bearer("odr_guess4").get(ME)
     assert refused.status_code == 429 and refused.json()["code"] == "throttled"
-    # The address is stopped for tokens whatever they are; a session still works.
-    assert bearer(acme_token[1]).get(ME).status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    malformed = APIClient(HTTP_AUTHORIZATION="Bearer two words")
+    assert malformed.get(ME).status_code == 429
+    # The integrations that share the address go on working, whatever was guessed from it.
+    assert bearer(acme_token[1]).get(ME).status_code == 200
+    assert bearer(acme_read_token[1]).get(ME).status_code == 200
+
+
+def test_an_address_that_guessed_tokens_may_try_again_a_minute_later(
+    bearer, acme_token, time_machine
+):
+    # The default: ten unknown tokens a minute, then 429 until the minute has passed.
+    answers = [bearer(f"odr_guess{n}").get(ME).status_code for n in range(11)]
+    assert answers == [401] * 10 + [429]
+
+    time_machine.move_to(at(2026, 3, 4, 10, 1, 30), tick=True)
+    assert bearer("odr_guess11").get(ME).status_code == 401
+
+
+def test_guesses_from_one_ipv6_network_are_counted_together(rates, acme_token):
+    rates(api_auth_failed="2/m")
+
+    def guess(address: str) -> int:
+        client = APIClient(HTTP_AUTHORIZATION="Bearer odr_guess", REMOTE_ADDR=address)
+        return client.get(ME).status_code
+
+    # One /64 (one household, one phone's connection) is one address, as for sign-ins.
+    assert [guess("2001:db8:1:2::1"), guess("2001:db8:1:2::ffff")] == [401, 401]
+    assert guess("2001:db8:1:2:aaaa::3") == 429
+    assert guess("2001:db8:1:3::1") == 401
 
 
 def test_a_revoked_or_expired_token_is_not_counted_as_a_guess(rates, bearer, acme_token):

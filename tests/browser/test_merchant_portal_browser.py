@@ -31,6 +31,11 @@ def test_a_business_applies_is_approved_and_settles_from_its_inbox(
     page.locator("#id_region_0").select_option("140000")
     page.locator("#id_region_1").select_option("140100")
     page.locator("#id_region_2").select_option("140105")
+    page.locator("#id_legal_representative").fill("郝大有")
+    licence = f.licence_upload()
+    page.locator("#id_business_licence").set_input_files(
+        {"name": licence.name, "mimeType": "image/png", "buffer": licence.read()}
+    )
     page.locator("#id_address").fill("太原市小店区长风街 1 号")
     page.locator("#id_industry").fill("零售")
     page.locator("#id_contact_phone").fill("0351-7654321")
@@ -39,6 +44,10 @@ def test_a_business_applies_is_approved_and_settles_from_its_inbox(
     expect(page.get_by_test_id("odr-status")).to_be_visible()
     merchant = Merchant.objects.get(credit_code=CODE)
     assert merchant.odr_status == Merchant.OdrStatus.APPLIED
+    assert (merchant.legal_representative, merchant.business_licence_type) == (
+        "郝大有",
+        "image/png",
+    )
 
     # The district office approves; complaints now reach the business directly.
     merchant_services.merchant_approve(merchant, olivia, now=FILED_AT)

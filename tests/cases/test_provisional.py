@@ -2,12 +2,14 @@
 
 from datetime import date
 
+from django.urls import reverse
+
 from cases import services
 from cases.models import CaseEvent
 from cases.provisional import deadlines_recompute_provisional
 from core.models import CalendarOverride, CalendarYear
 from tests import factories as f
-from tests.conftest import at
+from tests.conftest import at, sign_in
 
 
 def test_deadline_reaching_into_an_unpublished_year_is_provisional(file_case):
@@ -73,3 +75,21 @@ def test_referral_decision_deadlines_are_recomputed_too(file_case, olivia):
     assert referral.decide_due_at == at(2027, 1, 12, 23, 59, 59)
     event = case.events.get(type=CaseEvent.Type.DEADLINE_RECOMPUTED, data__deadline="referral")
     assert event.internal is True
+
+
+def test_an_admin_publishing_the_year_in_the_admin_recomputes_them(
+    client, file_case, django_capture_on_commit_callbacks
+):
+    """The admin (core) announces the publication; cases recomputes, once it is committed."""
+    case = file_case(now=at(2026, 12, 28, 10))
+    CalendarOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
+    sign_in(client, f.UserFactory(is_staff=True, is_superuser=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:core_calendaryear_add"), {"year": 2027, "published": "on"}
+        )
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.settle_due_provisional, case.settle_due_at) == (False, at(2027, 1, 12, 23, 59, 59))

@@ -138,7 +138,8 @@ def test_overdue_intake_is_flagged_once_and_the_supervisor_alerted(
 def test_mediation_expires_and_both_parties_are_told(
     file_case, alice, olivia, django_capture_on_commit_callbacks
 ):
-    merchant = f.MerchantFactory(odr_status="not_onboarded")
+    # Suspended: the complaint goes to the regulator, and the staff are still its party.
+    merchant = f.MerchantFactory(odr_status="suspended")
     staff = f.MerchantMembershipFactory(merchant=merchant).user
     case = file_case(merchant=merchant)
     services.case_accept(case=case, actor=olivia, now=at(2026, 3, 3, 9))

@@ -5,6 +5,7 @@ import secrets
 import subprocess
 import sys
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 PRODUCTION = {
@@ -13,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "odr.example.cn",
     "SECURE_SSL_REDIRECT": "1",
     "SECURE_HSTS_SECONDS": "31536000",
+    "ODR_MFA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
 }
 # Variables that would weaken the checked configuration if the caller's shell had them.
 UNSET = ("SECURE_COOKIES", "SILENCED_SYSTEM_CHECKS")
@@ -46,3 +48,10 @@ def test_deploy_check_fails_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_the_mfa_key(tmp_path):
+    values = {k: v for k, v in PRODUCTION.items() if k != "ODR_MFA_ENCRYPTION_KEY"}
+    result = deploy_check(tmp_path, values)
+    assert result.returncode == 1
+    assert "ODR_MFA_ENCRYPTION_KEY" in result.stderr
