@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +14,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import ROLE_RELATIONS, merchant_membership, regulator_membership
 from cases.models import Case, Channel
-from cases.services import case_file
-from consumers.services import consumer_for_phone
+from cases.services import Business, complaint_intake
 from core.errors import ActionNotAllowed, ValidationFailed
 from merchants.models import Merchant, MerchantMembership
-from merchants.services import merchant_find_or_create_respondent
 from regulators.models import Office, RegulatorMembership
 
 from .models import ApiToken, ServiceAccount
@@ -184,18 +181,14 @@ def api_token_used(token: ApiToken, now: datetime) -> None:
 # --- 12345 hotline intake ----------------------------------------------------------------------
 
 
-def _respondent(*, name: str, region_code: str, credit_code: str, address: str) -> Merchant:
-    if not (name or "").strip():
-        raise ValidationFailed(
-            _("Name the business complained about."), code="required", field="merchant_name"
-        )
-    try:
-        return merchant_find_or_create_respondent(
-            name=name, region_code=region_code, credit_code=credit_code, address=address
-        )
-    except ValidationError as error:
-        field = "merchant_credit_code" if credit_code and region_code else "merchant_region_code"
-        raise ValidationFailed(" ".join(error.messages), field=field) from None
+# The engine's fields as the API's requests name them.
+REQUEST_FIELDS = {
+    "name": "merchant_name",
+    "region_code": "merchant_region_code",
+    "credit_code": "merchant_credit_code",
+    "merchant": "merchant_region_code",  # no office covers the business's region
+    "phone": "consumer_phone",
+}
 
 
 def consumer_complaint_file(
@@ -211,22 +204,19 @@ def consumer_complaint_file(
     """A consumer's complaint sent through the API (channel ``api``), against the business found
     by its credit code or its name in its region, or recorded anew: what the filing form does,
     in one request. Evidence is attached afterwards with the ``add_evidence`` action."""
-    try:
-        with transaction.atomic():
-            merchant = _respondent(
-                name=merchant_name,
-                region_code=merchant_region_code,
-                credit_code=merchant_credit_code,
-                address=merchant_address,
-            )
-            return case_file(
-                consumer=consumer, merchant=merchant, channel=Channel.API, now=now, **complaint
-            )
-    except ValidationFailed as error:
-        # The engine names the merchant (no office covers its region): the request names it so.
-        if error.field == "merchant":
-            error.field = "merchant_region_code"
-        raise
+    return complaint_intake(
+        respondent=Business(
+            name=merchant_name,
+            region_code=merchant_region_code,
+            credit_code=merchant_credit_code,
+            address=merchant_address,
+        ),
+        consumer=consumer,
+        channel=Channel.API,
+        fields=REQUEST_FIELDS,
+        now=now,
+        **complaint,
+    )
 
 
 def hotline_complaint_register(
@@ -275,38 +265,30 @@ def hotline_complaint_register(
     if existing is not None:
         return existing, False
     try:
-        with transaction.atomic():
-            consumer = consumer_for_phone(phone=consumer_phone, name=consumer_name)
-            merchant = _respondent(
+        case = complaint_intake(
+            respondent=Business(
                 name=merchant_name,
                 region_code=merchant_region_code,
                 credit_code=merchant_credit_code,
                 address=merchant_address,
-            )
-            office = Office.objects.for_region(merchant.region_code)
-            if office is None or not office.is_within(account.office):
-                raise ValidationFailed(
-                    _("This business is outside your office's jurisdiction."),
-                    code="outside_jurisdiction",
-                    field="merchant_region_code",
-                )
-            case = case_file(
-                consumer=consumer,
-                merchant=merchant,
-                subject=subject,
-                facts=facts,
-                claim=claim,
-                claim_remedy=claim_remedy,
-                amount_claimed=amount_claimed,
-                amount_paid=amount_paid,
-                contact_phone=consumer_phone,
-                purchase_date=purchase_date,
-                order_reference=order_reference,
-                channel=Channel.HOTLINE_12345,
-                filed_by=account.user,
-                hotline_ticket=ticket,
-                now=now,
-            )
+            ),
+            consumer_phone=consumer_phone,
+            consumer_name=consumer_name,
+            channel=Channel.HOTLINE_12345,
+            registered_by=account.user,
+            within_office=account.office,
+            hotline_ticket=ticket,
+            fields=REQUEST_FIELDS,
+            subject=subject,
+            facts=facts,
+            claim=claim,
+            claim_remedy=claim_remedy,
+            amount_claimed=amount_claimed,
+            amount_paid=amount_paid,
+            purchase_date=purchase_date,
+            order_reference=order_reference,
+            now=now,
+        )
     except IntegrityError:
         existing = _ticket_case(account, ticket)
         if existing is None:

@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from cases.selectors import (
     case_moved_on,
     filing_warnings,
 )
-from cases.services import case_file
+from cases.services import Business, complaint_intake
 from core.calendar import current_calendar
 from core.db import retry_once_on_conflict
 from core.decorators import role_required
@@ -27,7 +26,6 @@ from core.paging import keyset_page
 from core.ratelimits import evidence_upload_wait, evidence_uploads_at_once, wait_words
 from core.regions import region_full_name
 from merchants.selectors import merchant_search
-from merchants.services import merchant_find_or_create_respondent
 
 from .forms import ComplaintDetailsForm, ConsentForm, RespondentForm
 
@@ -211,22 +209,21 @@ class FilingWizard(SessionWizardView):
         business = forms["business"].cleaned_data
         complaint = forms["complaint"].cleaned_data
         consents = forms["confirm"].cleaned_data
-        with transaction.atomic():
-            merchant = business["merchant"] or merchant_find_or_create_respondent(
+        return complaint_intake(
+            respondent=business["merchant"]
+            or Business(
                 name=business["name"],
                 region_code=business["region"],
                 credit_code=business["credit_code"],
                 address=business["address"],
-            )
-            return case_file(
-                consumer=self.request.user,
-                merchant=merchant,
-                evidence=files,
-                consent_contact=consents["consent_contact"],
-                consent_disclosure=consents["consent_disclosure"],
-                filing_key=self._filing_key(),
-                **complaint,
-            )
+            ),
+            consumer=self.request.user,
+            evidence=files,
+            consent_contact=consents["consent_contact"],
+            consent_disclosure=consents["consent_disclosure"],
+            filing_key=self._filing_key(),
+            **complaint,
+        )
 
     def _filing_key(self) -> str:
         """The key of the complaint being written, made when it is first sent: sending it again

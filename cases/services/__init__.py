@@ -23,6 +23,7 @@ from .agreement import (
 from .evidence import evidence_add
 from .filing import TEXT_LIMITS as COMPLAINT_TEXT_LIMITS
 from .filing import case_file
+from .intake import Business, complaint_intake
 from .negotiation import (
     case_acknowledge,
     case_close,
@@ -45,6 +46,7 @@ from .regulator import (
 
 __all__ = [
     "COMPLAINT_TEXT_LIMITS",
+    "Business",
     "agreement_confirm",
     "agreement_mark_fulfilled",
     "agreement_report_breach",
@@ -60,6 +62,7 @@ __all__ = [
     "case_reject_intake",
     "case_transfer",
     "case_withdraw",
+    "complaint_intake",
     "evidence_add",
     "fulfil_by_check",
     "mediation_conclude",

@@ -2,7 +2,6 @@
 cases (云端调解室), open enforcement referrals (诉转案), and complaints registered on a consumer's
 behalf. Acting on a case happens on the case page."""
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,15 +9,13 @@ from django.views.decorators.http import require_GET
 
 from cases.deadlines import days_left
 from cases.models import DEADLINES
-from cases.services import case_file
+from cases.services import Business, complaint_intake
 from consumers.forms import ComplaintDetailsForm
-from consumers.services import consumer_for_phone
 from core.calendar import current_calendar
 from core.decorators import role_required
 from core.errors import ValidationFailed
 from core.regions import region_full_name
 from merchants.selectors import merchant_search
-from merchants.services import merchant_find_or_create_respondent
 
 from ..forms import OnBehalfForm
 from ..selectors import (
@@ -106,6 +103,10 @@ def referrals(request: HttpRequest, membership) -> HttpResponse:
     )
 
 
+# The engine's fields as the registration form names them.
+REGISTER_FIELDS = {"phone": "contact_phone", "region_code": "region", "merchant": "name"}
+
+
 @role_required("regulator")
 def register(request: HttpRequest, membership) -> HttpResponse:
     """Register a complaint a consumer made by phone, letter, in person or through the 12345
@@ -114,30 +115,27 @@ def register(request: HttpRequest, membership) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                consumer = consumer_for_phone(
-                    phone=data["contact_phone"], name=data["consumer_name"]
-                )
-                merchant = data["merchant"] or merchant_find_or_create_respondent(
+            case = complaint_intake(
+                respondent=data["merchant"]
+                or Business(
                     name=data["name"],
                     region_code=data["region"],
                     credit_code=data["credit_code"],
                     address=data["address"],
-                )
-                case = case_file(
-                    consumer=consumer,
-                    merchant=merchant,
-                    channel=data["channel"],
-                    filed_by=request.user,
-                    contact_phone=data["contact_phone"],
-                    subject=data["subject"],
-                    facts=data["facts"],
-                    claim=data["claim"],
-                    claim_remedy=data["claim_remedy"],
-                    amount_claimed=data["amount_claimed"],
-                    purchase_date=data["purchase_date"],
-                    order_reference=data["order_reference"],
-                )
+                ),
+                consumer_phone=data["contact_phone"],
+                consumer_name=data["consumer_name"],
+                channel=data["channel"],
+                registered_by=request.user,
+                fields=REGISTER_FIELDS,
+                subject=data["subject"],
+                facts=data["facts"],
+                claim=data["claim"],
+                claim_remedy=data["claim_remedy"],
+                amount_claimed=data["amount_claimed"],
+                purchase_date=data["purchase_date"],
+                order_reference=data["order_reference"],
+            )
         except ValidationFailed as error:
             form.add_domain_error(error)
         else:

@@ -458,9 +458,9 @@ class Command(BaseCommand):
                     f"{number} applies to a fresh database."
                 )
                 continue
-            case = s.case_file(
+            case = s.complaint_intake(
+                respondent=merchant,
                 consumer=consumer,
-                merchant=merchant,
                 subject=subject,
                 facts=f"{subject}。购买后不久即出现问题，联系商家未果。",
                 claim="退货退款或维修",
