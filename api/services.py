@@ -86,7 +86,7 @@ def _owner_of(actor, merchant: Merchant) -> None:
     membership = merchant_membership(actor)
     if membership is None or membership.merchant_id != merchant.pk:
         raise ActionNotAllowed(_("This is not your business."), code="not_your_merchant")
-    if membership.role != MerchantMembership.Role.OWNER:
+    if not membership.is_owner:
         raise ActionNotAllowed(_("Only the owners of the business can do this."), code="owner_only")
 
 

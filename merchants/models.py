@@ -156,6 +156,12 @@ class MerchantMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} ({self.merchant}, {self.get_role_display()})"
 
+    @property
+    def is_owner(self) -> bool:
+        """Whether this member manages the merchant's staff, profile, tokens, webhooks and reply
+        templates (``merchants.selectors.merchant_owned_by`` asks it of a user)."""
+        return self.role == self.Role.OWNER
+
 
 class MerchantEventIsAppendOnly(Exception):
     """Raised when code tries to change or remove a merchant history entry."""

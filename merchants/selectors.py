@@ -3,7 +3,7 @@ counts. Cases are scoped to the merchant by ``cases.selectors.case_list_for_merc
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case as Choose
 from django.db.models import (
@@ -15,24 +15,28 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Length
 
-from cases.deadlines import SHANGHAI, add_working_days, days_left, end_of_day, local_date
+from cases.deadlines import add_working_days
+from cases.figures import counts_for, figures, summed
 from cases.models import (
     DEADLINES,
     MERCHANT_DEADLINES,
-    WORKING_DAYS,
     MerchantStatusCount,
     Status,
 )
-from cases.selectors import case_list_for_merchant
+from cases.rules import Party
+from cases.selectors import case_list_for_merchant, consumer_name_for, deadline_shown
 from core.calendar import WorkCalendar
 from core.credit_code import normalize_credit_code
-from core.masking import mask_name
-from core.paging import KeysetPage, keyset_page
-from regulators.models import OfficeWeekStats, recovered_in_fen
+from core.dates import end_of_day, local_date, week_start
 
-from .models import Merchant
+# Imported from here by callers that predate ``core.dates``.
+from core.dates import start_of_day as start_of_day
+from core.paging import KeysetPage, keyset_page
+from regulators.models import OfficeWeekStats
+
+from .models import Merchant, MerchantMembership
 
 # How many name matches are ranked for a search: a common word ("有限公司") matches most rows, and
 # ranking all of them would sort the table. The trigram index finds this many; they are ranked.
@@ -186,24 +190,14 @@ def inbox_rows(cases, *, now: datetime, calendar: WorkCalendar) -> list[dict]:
         key = MERCHANT_DEADLINES.get(case.status)
         deadline = None
         if key and case.merchant_due_at:
-            kind = DEADLINES[key]
-            left, today_counts = days_left(now, case.merchant_due_at, kind.unit, calendar)
-            overdue = now > case.merchant_due_at
-            deadline = {
-                "key": key,
-                "due_at": case.merchant_due_at,
-                "working_days": kind.unit == WORKING_DAYS,
-                "provisional": kind.is_provisional(case),
-                "overdue": overdue,
-                "left": left,
-                "today_counts": today_counts,
-                "urgent": overdue or (kind.unit == WORKING_DAYS and left <= 1),
-            }
-        name = case.consumer.name
+            deadline = deadline_shown(case, DEADLINES[key], case.merchant_due_at, now, calendar)
+            deadline["urgent"] = deadline["overdue"] or (
+                deadline["working_days"] and deadline["left"] <= 1
+            )
         rows.append(
             {
                 "case": case,
-                "consumer": name if case.consent_contact else mask_name(name),
+                "consumer": consumer_name_for(case, Party.MERCHANT),
                 "deadline": deadline,
                 "can_acknowledge": case.status == Status.SUBMITTED and not case.acknowledged_at,
             }
@@ -217,73 +211,63 @@ def inbox_rows(cases, *, now: datetime, calendar: WorkCalendar) -> list[dict]:
 def merchant_dashboard(merchant, start: date, end: date) -> dict:
     """The merchant's figures for complaints filed in the weeks from ``start`` to ``end`` (the
     weeks, Monday to Sunday in Shanghai, that hold those dates), added up from the weekly rollup
-    the regulator dashboards read (``regulators.stats``, at most minutes behind): two queries
-    whatever the number of cases.
+    the regulator dashboards read (``regulators.stats``, at most minutes behind) and made as
+    ``cases.figures`` defines them: two queries whatever the number of cases.
 
-    - ``by_status``: where those cases are now;
-    - acknowledgement on time: acknowledged before the deadline, of those acknowledged or
-      overdue; settlement on time: settled in negotiation, of those settled in negotiation or
-      whose settlement deadline passed;
-    - settlement rate: cases that reached an agreement (negotiated or mediated), of all;
-    - the average working days from filing to the agreement; satisfaction (1–5);
-    - money refunded or paid in compensation under agreements whose fulfilment was confirmed
-      (or presumed);
-    - ``weekly``: complaints filed per week.
+    ``by_status``: where those cases are now; on-time acknowledgement and settlement, the
+    settlement rate, the average working days to settle, satisfaction (1–5) and the money
+    refunded or paid in compensation; ``weekly``: complaints filed per week.
     """
-    first_week = start - timedelta(days=start.weekday())
-    last_week = end - timedelta(days=end.weekday())
+    first_week, last_week = week_start(start), week_start(end)
     rows = OfficeWeekStats.objects.filter(
         merchant=merchant, week__gte=first_week, week__lte=last_week
     ).order_by()
-    sums = rows.aggregate(
-        **{name: Coalesce(Sum(name), 0) for name in DASHBOARD_SUMS},
-        paid=Sum("recovered"),
-    )
+    sums = rows.aggregate(**summed(DASHBOARD_COUNTS))
+    shown = figures(sums, DASHBOARD_FIGURES)
     weekly = rows.values_list("week").annotate(n=Sum("filed")).order_by("week")
+    # The page's names for the figures (``cases.figures`` names them with ``_rate``).
     return {
         "start": first_week,
         "end": last_week + timedelta(days=6),
         "total": sums["filed"],
         "by_status": [(s, label, sums[f"now_{s}"]) for s, label in Status.choices],
-        "acknowledged_on_time": _rate(
-            sums["acknowledged_on_time"],
-            sums["acknowledged_on_time"] + sums["acknowledged_late"],
-        ),
-        "settled_on_time": _rate(
-            sums["settled_directly"], sums["settled_directly"] + sums["settle_late"]
-        ),
-        "settlement_rate": _rate(sums["agreed"], sums["filed"]),
-        "working_days_to_settle": (
-            sums["settle_days_sum"] / sums["settle_days_count"]
-            if sums["settle_days_count"]
-            else None
-        ),
-        "rating": sums["rating_sum"] / sums["rated"] if sums["rated"] else None,
+        "acknowledged_on_time": shown["acknowledged_on_time_rate"],
+        "settled_on_time": shown["settled_on_time_rate"],
+        "settlement_rate": shown["settlement_rate"],
+        "working_days_to_settle": shown["working_days_to_settle"],
+        "rating": shown["rating"],
         "rated": sums["rated"],
-        "paid": recovered_in_fen(sums["paid"]),
+        "paid": shown["recovered"],
         "weekly": [(week.isoformat(), n) for week, n in weekly],
     }
 
 
-# The rollup's counts the merchant dashboard adds up.
-DASHBOARD_SUMS = [
+# The figures the merchant dashboard shows, and the rollup's counts it adds up for them.
+DASHBOARD_FIGURES = [
+    "acknowledged_on_time_rate",
+    "settled_on_time_rate",
+    "settlement_rate",
+    "working_days_to_settle",
+    "rating",
+    "recovered",
+]
+DASHBOARD_COUNTS = [
     "filed",
-    "acknowledged_on_time",
-    "acknowledged_late",
-    "settled_directly",
-    "settle_late",
-    "agreed",
-    "rated",
-    "rating_sum",
-    "settle_days_sum",
-    "settle_days_count",
+    *counts_for(DASHBOARD_FIGURES),
     *(f"now_{status}" for status in Status.values),
 ]
 
 
-def start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+# --- Owners --------------------------------------------------------------------------------------
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def merchant_owned_by(user, merchant) -> bool:
+    """Whether ``user`` is one of ``merchant``'s owners: the one "is owner" check (one query)."""
+    return MerchantMembership.objects.filter(
+        user=user, merchant=merchant, role=MerchantMembership.Role.OWNER
+    ).exists()
+
+
+def merchant_owners(merchant) -> QuerySet[MerchantMembership]:
+    """The memberships of ``merchant``'s owners, with their users."""
+    return merchant.memberships.filter(role=MerchantMembership.Role.OWNER).select_related("user")

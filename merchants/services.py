@@ -29,7 +29,6 @@ from core.credit_code import normalize_credit_code, validate_credit_code
 from core.errors import ActionNotAllowed, DomainError, InvalidTransition, ValidationFailed
 from core.models import AuditEntry
 from core.regions import validate_region_code
-from regulators.models import Office
 
 from .models import (
     ODR_TRANSITIONS,
@@ -40,6 +39,7 @@ from .models import (
     ReplyTemplate,
     contact_phone_validator,
 )
+from .selectors import merchant_owned_by
 
 if TYPE_CHECKING:
     from cases.evidence import CheckedFile
@@ -154,8 +154,7 @@ def merchant_may_review(actor: User, merchant: Merchant) -> bool:
         return False
     staff = regulator_membership(actor)
     if staff is not None:
-        office = Office.objects.for_region(merchant.region_code)
-        return office is not None and office.is_within(staff.office)
+        return staff.office.covers(merchant.region_code)
     return actor.is_staff and actor.has_perm("merchants.change_merchant")
 
 
@@ -284,7 +283,7 @@ def _application_target(user: User, *, name: str, credit_code: str, region_code:
     )
     if membership is not None:
         merchant = Merchant.objects.select_for_update().get(pk=membership.merchant_id)
-        if membership.role != MerchantMembership.Role.OWNER or not merchant.can_apply:
+        if not membership.is_owner or not merchant.can_apply:
             raise ActionNotAllowed(
                 _("You are already on a merchant's staff."), code="already_staff"
             )
@@ -474,10 +473,7 @@ def _lock_as_owner(merchant: Merchant, actor: User) -> Merchant:
     """Lock ``merchant`` (staff changes are serialised per merchant, so that two owners cannot
     demote each other at once) and check that ``actor`` is one of its owners."""
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
-    is_owner = MerchantMembership.objects.filter(
-        user=actor, merchant=merchant, role=MerchantMembership.Role.OWNER
-    ).exists()
-    if not is_owner:
+    if not merchant_owned_by(actor, merchant):
         raise ActionNotAllowed(
             _("Only the merchant's owners can manage its staff and profile."), code="not_owner"
         )
@@ -486,7 +482,7 @@ def _lock_as_owner(merchant: Merchant, actor: User) -> Merchant:
 
 def _last_owner(membership: MerchantMembership) -> bool:
     return (
-        membership.role == MerchantMembership.Role.OWNER
+        membership.is_owner
         and not MerchantMembership.objects.filter(
             merchant_id=membership.merchant_id, role=MerchantMembership.Role.OWNER
         )

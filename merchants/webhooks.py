@@ -33,7 +33,8 @@ from cases.models import CaseEvent, Status
 from core.errors import ActionNotAllowed, ValidationFailed
 from core.models import OUTBOX_DUE_AT_ONCE
 
-from .models import MerchantMembership, WebhookDelivery, WebhookEndpoint
+from .models import WebhookDelivery, WebhookEndpoint
+from .selectors import merchant_owned_by
 
 E = CaseEvent.Type
 W = WebhookEndpoint.Event
@@ -324,10 +325,7 @@ def webhook_post(delivery: WebhookDelivery) -> Outcome:
 
 
 def _require_owner(merchant, actor) -> None:
-    is_owner = MerchantMembership.objects.filter(
-        merchant=merchant, user=actor, role=MerchantMembership.Role.OWNER
-    ).exists()
-    if not is_owner:
+    if not merchant_owned_by(actor, merchant):
         raise ActionNotAllowed(_("Only the business's owners manage webhooks."), code="not_owner")
 
 

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Value
@@ -7,7 +5,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 from core.cached import ProcessCopy
-from core.regions import region_ancestors, validate_region_code
+from core.regions import region_ancestors, region_contains, validate_region_code
 
 
 class OfficeQuerySet(models.QuerySet):
@@ -85,6 +83,12 @@ class Office(models.Model):
             found[region_code] = cls.objects.for_region(region_code)
         return found[region_code]
 
+    def covers(self, region_code: str) -> bool:
+        """Return whether ``region_code`` is in this office's jurisdiction (its region or one
+        inside it): the one rule for "a merchant of my office", which the supervision lists
+        apply in SQL (``regulators.selectors.office_merchants``) and the decisions here."""
+        return region_contains(self.region_code, region_code)
+
     def is_within(self, other: "Office") -> bool:
         """Return whether this office is ``other`` or below it (``other`` supervises it)."""
         return self.path.startswith(other.path)
@@ -135,12 +139,6 @@ class RegulatorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.office}, {self.get_role_display()})"
-
-
-def recovered_in_fen(total) -> Decimal:
-    """A sum of the rollups' ``recovered`` with the column's two decimals (SQLite returns the sum
-    of a decimal column unscaled: 120, not 120.00); None, for no rows, is 0.00."""
-    return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 class Figures(models.Model):

@@ -7,32 +7,27 @@ queries filter ``office_id = ANY(…)``: a county's queue is then a scan of its 
 index, and a province's or the nation's walks the queue's partial index in deadline order.
 """
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import (
-    Avg,
     Count,
-    DecimalField,
     Exists,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from cases.deadlines import local_date
-from cases.models import Agreement, CallbackVisit, Case, OfficeBacklogCount, Referral, Status
+from cases.figures import COUNTED, case_counts, counts_for, figures, summed, zeros
+from cases.models import CallbackVisit, Case, OfficeBacklogCount, Referral, Status
+from core.dates import default_period, local_date, twelve_months_start
 from core.paging import KeysetPage, keyset_page
 from core.regions import region_prefix
 from merchants.models import Merchant, MerchantEvent
-from merchants.selectors import start_of_day
 
 from .models import (
     BusinessInvitation,
@@ -44,10 +39,8 @@ from .models import (
     OfficeSubtreeWeekStats,
     OfficeWeekStats,
     RegulatorMembership,
-    recovered_in_fen,
 )
-from .stats import COUNTED as STATS_FIELDS
-from .stats import RANKED_MERCHANTS, default_period, merchants_ranked
+from .stats import RANKED_MERCHANTS, merchants_ranked
 
 QUEUE_PAGE_SIZE = 25
 # Each queue: the cases' status and the deadline that orders it (most urgent first).
@@ -140,13 +133,9 @@ SUPERVISED_STATUSES = [
 ]
 
 
-def twelve_months_start(now: datetime) -> datetime:
-    """The start of the twelve months to today (Shanghai), as the merchant's own figures count."""
-    return start_of_day(local_date(now) - timedelta(days=365))
-
-
 def office_merchants(office: Office) -> QuerySet[Merchant]:
-    """Every merchant registered in the regions of ``office`` (its own and those below)."""
+    """Every merchant registered in the regions of ``office`` (its own and those below): the
+    rule of ``Office.covers``, as a prefix match on the indexed region code."""
     return Merchant.objects.filter(region_code__startswith=region_prefix(office.region_code))
 
 
@@ -180,58 +169,36 @@ def office_merchant_counts(office: Office) -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
+# The figures the supervision list shows of each merchant, as ``cases.figures`` defines them.
+MERCHANT_FIGURES = [
+    "acknowledged_on_time_rate",
+    "settled_on_time_rate",
+    "settlement_rate",
+    "rating",
+]
+
+
 def merchant_figures(merchant_ids: list[int], *, since: datetime) -> dict[int, dict]:
-    """Each merchant's figures over the complaints filed since ``since``, counted as on the
-    merchant's own dashboard (``merchants.selectors.merchant_dashboard``): complaints;
-    acknowledged on time, of those acknowledged or overdue; settled in negotiation, of those
-    settled in negotiation or past the settlement deadline; settled at all (negotiated or
-    mediated), of all; the average rating (1–5). One grouped query for all the merchants."""
-    negotiated = Agreement.objects.filter(case=OuterRef("pk"), kind=Agreement.Kind.NEGOTIATED)
-    agreed = Agreement.objects.filter(case=OuterRef("pk"))
-    rows = (
-        Case.objects.filter(merchant_id__in=merchant_ids, filed_at__gte=since)
-        .order_by()
-        .values("merchant_id")
-        .annotate(
-            complaints=Count("pk"),
-            acknowledged_late=Count("pk", filter=Q(acknowledge_late=True)),
-            acknowledged_on_time=Count(
-                "pk", filter=Q(acknowledged_at__isnull=False, acknowledge_late=False)
-            ),
-            settled_in_negotiation=Count("pk", filter=Exists(negotiated)),
-            settle_late=Count("pk", filter=Q(settle_late=True)),
-            agreed=Count("pk", filter=Exists(agreed)),
-            rated=Count("rating"),
-            rating=Avg("rating"),
-        )
+    """Each merchant's figures over the complaints filed since ``since``, counted from the case
+    table as the rollup counts them (``cases.figures``): complaints; on-time acknowledgement and
+    settlement, the settlement rate, the average rating (1–5). One grouped query for all the
+    merchants."""
+    counted = ["filed", "rated", *counts_for(MERCHANT_FIGURES)]
+    rows = case_counts(
+        Case.objects.filter(merchant_id__in=merchant_ids, filed_at__gte=since),
+        ["merchant_id"],
+        counted,
     )
-    figures = {
+    by_merchant = {pk: zeros(counted) for pk in merchant_ids}
+    by_merchant.update((row["merchant_id"], row) for row in rows)
+    return {
         pk: {
-            "complaints": 0,
-            "acknowledged_on_time_rate": None,
-            "settled_on_time_rate": None,
-            "settlement_rate": None,
-            "rating": None,
-            "rated": 0,
+            "complaints": counts["filed"],
+            **figures(counts, MERCHANT_FIGURES),
+            "rated": counts["rated"],
         }
-        for pk in merchant_ids
+        for pk, counts in by_merchant.items()
     }
-    for row in rows:
-        on_time, late = row["acknowledged_on_time"], row["acknowledged_late"]
-        settled, settle_late = row["settled_in_negotiation"], row["settle_late"]
-        figures[row["merchant_id"]] = {
-            "complaints": row["complaints"],
-            "acknowledged_on_time_rate": _share(on_time, on_time + late),
-            "settled_on_time_rate": _share(settled, settled + settle_late),
-            "settlement_rate": _share(row["agreed"], row["complaints"]),
-            "rating": row["rating"],
-            "rated": row["rated"],
-        }
-    return figures
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def callback_page(membership: RegulatorMembership, *, state: str, cursor: str | None) -> KeysetPage:
@@ -433,41 +400,25 @@ def complainant_case_page(
 # --- The dashboard (from the weekly rollup, never the case table) ------------------------------
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+# The figures a dashboard shows of every row: its counts, and these made of them.
+DASHBOARD_FIGURES = [
+    "recovered",
+    "settled_directly_rate",
+    "acknowledged_on_time_rate",
+    "settled_on_time_rate",
+    "intake_on_time_rate",
+    "acceptance_rate",
+    "mediation_rate",
+]
 
 
 def _with_rates(sums: dict) -> dict:
-    """The rates a dashboard shows, from summed counts."""
-    return {
-        **sums,
-        "recovered": recovered_in_fen(sums["recovered"]),
-        "settled_directly_rate": _rate(sums["settled_directly"], sums["to_merchant"]),
-        "acknowledged_on_time_rate": _rate(
-            sums["acknowledged_on_time"], sums["acknowledged_on_time"] + sums["acknowledged_late"]
-        ),
-        "settled_on_time_rate": _rate(
-            sums["settled_directly"], sums["settled_directly"] + sums["settle_late"]
-        ),
-        "intake_on_time_rate": _rate(
-            sums["intake_on_time"], sums["intake_on_time"] + sums["intake_late"]
-        ),
-        "acceptance_rate": _rate(sums["accepted"], sums["accepted"] + sums["not_accepted"]),
-        "mediation_rate": _rate(sums["mediated"], sums["accepted"]),
-    }
-
-
-def _sums() -> dict:
-    zero = {"recovered": Value(Decimal("0"), output_field=DecimalField())}
-    return {name: Coalesce(Sum(name), zero.get(name, 0)) for name in STATS_FIELDS}
-
-
-def _zero_sums() -> dict:
-    return {name: Decimal("0") if name == "recovered" else 0 for name in STATS_FIELDS}
+    """A dashboard's row: the summed counts, and the figures made of them."""
+    return {**sums, **figures(sums, DASHBOARD_FIGURES)}
 
 
 def _add_into(sums: dict, row: dict) -> None:
-    for name in STATS_FIELDS:
+    for name in COUNTED:
         sums[name] += row[name]
 
 
@@ -496,7 +447,7 @@ def _top_merchants(
                 "merchant_id": row.merchant_id,
                 "merchant__name": row.merchant.name,
                 "merchant__odr_status": row.merchant.odr_status,
-                **{name: getattr(row, name) for name in STATS_FIELDS},
+                **{name: getattr(row, name) for name in COUNTED},
             }
             for row in stored
         ]
@@ -521,9 +472,9 @@ def office_dashboard(
     period = {"week__gte": first_week, "week__lte": last_week}
     # The office's whole subtree: a few rows per week and industry, however large the tree.
     stats = OfficeSubtreeWeekStats.objects.filter(office=office, **period).order_by()
-    weekly = list(stats.values("week").annotate(**_sums()).order_by("week"))
+    weekly = list(stats.values("week").annotate(**summed(COUNTED)).order_by("week"))
     # The totals are the weeks added up (a loop over weeks, not cases).
-    totals = _zero_sums()
+    totals = zeros(COUNTED)
     for row in weekly:
         _add_into(totals, row)
     # Each child's subtree, and the cases the office owns itself.
@@ -533,9 +484,11 @@ def office_dashboard(
         for row in OfficeSubtreeWeekStats.objects.filter(office_id__in=children, **period)
         .order_by()
         .values("office_id")
-        .annotate(**_sums())
+        .annotate(**summed(COUNTED))
     }
-    own = OfficeIndustryWeekStats.objects.filter(office=office, **period).aggregate(**_sums())
+    own = OfficeIndustryWeekStats.objects.filter(office=office, **period).aggregate(
+        **summed(COUNTED)
+    )
     by_office = [{"office_id": office.pk, "name": office.name, "own": True, **_with_rates(own)}]
     if not own["filed"]:
         by_office = []
@@ -544,13 +497,15 @@ def office_dashboard(
             "office_id": pk,
             "name": name,
             "own": False,
-            **_with_rates(per_child.get(pk) or _zero_sums()),
+            **_with_rates(per_child.get(pk) or zeros(COUNTED)),
         }
         for pk, name in children.items()
     ]
     by_industry = [
         _with_rates(row)
-        for row in stats.values("industry").annotate(**_sums()).order_by("-filed", "industry")[:top]
+        for row in stats.values("industry")
+        .annotate(**summed(COUNTED))
+        .order_by("-filed", "industry")[:top]
     ]
     by_merchant = _top_merchants(office, ids, first_week, last_week, top, now)
     backlog = office_queue_counts(office, subtree_ids=ids)

@@ -84,14 +84,12 @@ def complaint_intake(
                 consumer = consumer_for_phone(phone=consumer_phone, name=consumer_name)
                 complaint.setdefault("contact_phone", consumer_phone)
             merchant = _merchant(respondent)
-            if within_office is not None:
-                office = Office.objects.for_region(merchant.region_code)
-                if office is None or not office.is_within(within_office):
-                    raise ValidationFailed(
-                        _("This business is outside your office's jurisdiction."),
-                        code="outside_jurisdiction",
-                        field="region_code",
-                    )
+            if within_office is not None and not within_office.covers(merchant.region_code):
+                raise ValidationFailed(
+                    _("This business is outside your office's jurisdiction."),
+                    code="outside_jurisdiction",
+                    field="region_code",
+                )
             return case_file(
                 consumer=consumer,
                 merchant=merchant,

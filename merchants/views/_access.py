@@ -42,9 +42,7 @@ def merchant_staff_page(*, owners_only: bool = False):
                 .filter(user=request.user)
                 .first()
             )
-            if membership is None or (
-                owners_only and membership.role != MerchantMembership.Role.OWNER
-            ):
+            if membership is None or (owners_only and not membership.is_owner):
                 raise not_found(request)
             return view(request, *args, membership=membership, **kwargs)
 

@@ -47,9 +47,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         MerchantMembership.objects.select_related("merchant").filter(user=request.user).first()
     )
     merchant = membership.merchant if membership is not None else None
-    if merchant is not None and (
-        membership.role != MerchantMembership.Role.OWNER or not merchant.can_apply
-    ):
+    if merchant is not None and (not membership.is_owner or not merchant.can_apply):
         return redirect("merchants:status")
     on_file = merchant is not None and bool(merchant.business_licence)
     if request.method == "POST":
@@ -105,7 +103,7 @@ def status(request: HttpRequest, membership: MerchantMembership) -> HttpResponse
             "region": region_full_name(merchant.region_code),
             "office": Office.objects.for_region(merchant.region_code),
             "history": merchant.history.order_by("-created_at", "-pk"),
-            "is_owner": membership.role == MerchantMembership.Role.OWNER,
+            "is_owner": membership.is_owner,
         },
     )
 

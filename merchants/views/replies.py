@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from core.decorators import role_required
 from core.errors import DomainError
 
-from ..models import MerchantMembership, ReplyTemplate
+from ..models import ReplyTemplate
 from ..replies import REPLY_VARIABLES
 from ..services import reply_template_delete, reply_template_save
 
@@ -31,7 +31,7 @@ class ReplyTemplateForm(forms.Form):
 
 def _owner(membership) -> None:
     """Agents work cases but do not manage what the business shares: 404 for them."""
-    if membership.role != MerchantMembership.Role.OWNER:
+    if not membership.is_owner:
         raise Http404
 
 

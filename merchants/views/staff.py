@@ -33,10 +33,10 @@ def _staff_page(request: HttpRequest, membership: MerchantMembership, form: Invi
     members = list(
         merchant.memberships.select_related("user").order_by("-role", "created_at", "pk")
     )
-    owners = sum(1 for m in members if m.role == MerchantMembership.Role.OWNER)
+    owners = sum(1 for m in members if m.is_owner)
     for member in members:
         # The last owner can be neither removed nor made an agent (merchants.services).
-        member.is_last_owner = member.role == MerchantMembership.Role.OWNER and owners == 1
+        member.is_last_owner = member.is_owner and owners == 1
     invitations = merchant.invitations.filter(
         accepted_at__isnull=True, revoked_at__isnull=True
     ).order_by("-created_at", "-pk")

@@ -21,6 +21,7 @@ from core.downloads import download_response
 from core.errors import DomainError
 from merchants import services as merchant_services
 from merchants.models import ODR_TRANSITIONS, Merchant, MerchantEvent
+from merchants.selectors import merchant_owners
 
 from ..forms import MerchantDecisionForm
 from ..selectors import (
@@ -130,7 +131,7 @@ def _merchant_page(
             "figures": figures[merchant.pk],
             "decisions": forms,
             "history": history[:HISTORY_SHOWN],
-            "owners": merchant.memberships.filter(role="owner").select_related("user"),
+            "owners": merchant_owners(merchant),
             "complaints_now": merchant.cases.count(),
             "refused": bound if bound is not None and bound.prefix not in names else None,
         },
