@@ -1,37 +1,19 @@
-"""Words for the codes that events and cases store (their labels live with their choices)."""
+"""Words for the codes that events and cases store (their labels live with their choices), and
+the sentence of each event (``cases.wording``)."""
 
 from django import template
 
-from ..models import NotAcceptedReason, Offer, Referral, TerminationReason
-from ..rules import Party
+from .. import wording
 
 register = template.Library()
 
-
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return ""
+register.filter("remedy_label", wording.remedy_label)
+register.filter("party_label", wording.party_label)
+register.filter("referral_outcome_label", wording.referral_outcome_label)
+register.filter("reason_label", wording.reason_label)
 
 
-@register.filter
-def remedy_label(value) -> str:
-    return _label(Offer.Remedy, value)
-
-
-@register.filter
-def party_label(value) -> str:
-    return _label(Party, value)
-
-
-@register.filter
-def referral_outcome_label(value) -> str:
-    return _label(Referral.Status, value)
-
-
-@register.filter
-def reason_label(code, event_type: str) -> str:
-    """The wording of a not-accept or termination reason code."""
-    choices = TerminationReason if event_type == "mediation_terminated" else NotAcceptedReason
-    return _label(choices, code)
+@register.simple_tag
+def event_text(event):
+    """What ``event`` was, in one sentence: ``{% event_text event %}``."""
+    return wording.event_text(event)
