@@ -21,13 +21,8 @@ from cases.evidence import KINDS as EVIDENCE_KINDS
 from cases.evidence import evidence_download_name
 from cases.models import Agreement, Case, Evidence, Message, Offer, Status
 from cases.rules import Action, Party, case_available_actions
-from cases.selectors import (
-    case_deadlines,
-    case_get_for_user,
-    case_thread_for,
-    contact_shown,
-)
-from core.calendar import current_calendar
+from cases.selectors import CaseView, case_get_for_user, case_read, case_thread_for
+from core.downloads import download_response
 
 from .errors import COMMON_ERRORS, error_responses
 
@@ -39,7 +34,6 @@ NUMBER_PARAMETER = OpenApiParameter(
     description=str(_("The case number, e.g. 20260302-K7QX4MNP.")),
     pattern=f"^{CASE_NUMBER_PATTERN}$",
 )
-OFFER_STATUSES = (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION)
 # What an evidence file can be (cases.evidence checks the bytes when it is attached).
 EVIDENCE_TYPES = tuple(EVIDENCE_KINDS)
 
@@ -99,10 +93,16 @@ class DeadlineSerializer(serializers.Serializer):
     today_counts = serializers.BooleanField()
 
 
+class SortedListField(serializers.ListField):
+    """A list of the items of a set, sorted (a set has no order of its own)."""
+
+    def to_representation(self, data) -> list:
+        return super().to_representation(sorted(data))
+
+
 class OfferSerializer(serializers.ModelSerializer):
-    waiting_for = serializers.ListField(
+    waiting_for = SortedListField(
         child=serializers.CharField(),
-        source="sorted_waiting_for",
         help_text=_("Whose acceptance the open offer still needs (consumer, merchant)."),
     )
 
@@ -239,24 +239,10 @@ def case_summary(case: Case) -> dict:
     return {name: getattr(case, name) for name in CaseSummarySerializer._declared_fields}
 
 
-def available_actions(request: Request, case: Case, party: Party, **known) -> list[str]:
-    """What the caller may do next, in the engine's order of actions (``known``: the open offer
-    or referral when already read)."""
-    allowed = case_available_actions(case, request.user, party=party, now=timezone.now(), **known)
+def available_actions(request: Request, case: Case, party: Party) -> list[str]:
+    """What the caller may do next, in the engine's order of actions."""
+    allowed = case_available_actions(case, request.user, party=party, now=timezone.now())
     return [action.value for action in Action if action in allowed]
-
-
-def _with_waiting(offer: Offer | None) -> Offer | None:
-    if offer is not None:
-        offer.sorted_waiting_for = sorted(offer.waiting_for())
-    return offer
-
-
-def thread_entries(case: Case, party: Party, since: int = 0) -> list[dict]:
-    entries = case_thread_for(case, party, since=since)
-    for entry in entries:
-        _with_waiting(entry["offer"])
-    return entries
 
 
 # The fields of the detail read from the case itself, besides the summary's.
@@ -273,20 +259,20 @@ DETAIL_FIELDS = (
 )
 
 
-def case_detail(request: Request, case: Case, party: Party) -> dict:
-    now = timezone.now()
-    offer = case.open_offer() if case.status in OFFER_STATUSES else None
-    agreement = case.current_agreement() if case.status in (Status.SETTLED, Status.CLOSED) else None
+def case_detail(view: CaseView) -> dict:
+    """The fields of ``CaseDetailSerializer``, read from the case as the caller sees it (the
+    read model the case page renders)."""
+    case = view.case
     return {
         **case_summary(case),
         **{field: getattr(case, field) for field in DETAIL_FIELDS},
-        "party": party,
-        "available_actions": available_actions(request, case, party, offer=offer),
-        "deadlines": case_deadlines(case, now, current_calendar()),
-        "open_offer": _with_waiting(offer),
-        "agreement": agreement,
-        "contact": contact_shown(case, party, request),
-        "thread": thread_entries(case, party),
+        "party": view.party,
+        "available_actions": [action.value for action in view.actions],
+        "deadlines": view.deadlines,
+        "open_offer": view.offer,
+        "agreement": view.agreement,
+        "contact": view.contact,
+        "thread": view.thread,
     }
 
 
@@ -307,7 +293,11 @@ class CaseDetailApi(APIView):
     def get(self, request: Request, number: str) -> Response:
         case, party = case_get_for_user(request.user, number, request)
         context = {"request": request, "number": case.number}
-        data = case_detail(request, case, party)
+        # The referral is the page's alone: the API does not read it for its own sake.
+        view = case_read(
+            case, party, request.user, timezone.now(), request=request, parts={"contact", "thread"}
+        )
+        data = case_detail(view)
         return Response(CaseDetailSerializer(data, context=context).data)
 
 
@@ -336,7 +326,7 @@ class CaseThreadApi(APIView):
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"since": error.detail}) from None
         case, party = case_get_for_user(request.user, number, request)
-        entries = thread_entries(case, party, since_seq)
+        entries = case_thread_for(case, party, since=since_seq)
         data = {
             "number": case.number,
             "status": case.status,
@@ -368,11 +358,8 @@ class CaseEvidenceApi(APIView):
     def get(self, request: Request, number: str, evidence_id: int) -> FileResponse:
         case, _party = case_get_for_user(request.user, number, request)
         evidence = get_object_or_404(Evidence, pk=evidence_id, case=case)
-        response = FileResponse(
-            evidence.file.open("rb"),
-            as_attachment=True,
-            filename=evidence_download_name(evidence.original_name, evidence.content_type),
-            content_type=evidence.content_type,
+        return download_response(
+            evidence.file,
+            evidence_download_name(evidence.original_name, evidence.content_type),
+            evidence.content_type,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response

@@ -7,12 +7,14 @@ ends at 23:59:59 on the Nth day after. Instants are returned in UTC.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from core.calendar import WorkCalendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The Shanghai date helpers live in ``core.dates``; imported here by the name callers know.
+from core.dates import SHANGHAI as SHANGHAI
+from core.dates import end_of_day, local_date
+
 WORKING_DAYS = "working_days"
 CALENDAR_DAYS = "calendar_days"
 
@@ -31,15 +33,6 @@ class Deadline:
     def explained(self) -> dict:
         """Return the instant and how it was computed, as the event chain records it."""
         return {"due_at": self.due_at.isoformat(), **self.explanation}
-
-
-def local_date(instant: datetime) -> date:
-    return instant.astimezone(SHANGHAI).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """Return 23:59:59 Asia/Shanghai on ``day``, as a UTC instant."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def add_working_days(start: date, days: int, calendar: WorkCalendar) -> date:

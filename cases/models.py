@@ -191,6 +191,8 @@ DEADLINES: dict[str, DeadlineKind] = {
     )
 }
 del S
+# The statuses in which an offer can be open: those its answer deadline lives in.
+OFFER_STATUSES = DEADLINES["offer"].live_in
 # The deadline the merchant must meet in each status where it holds one (``Case.merchant_due_at``).
 MERCHANT_DEADLINES = {
     Status.SUBMITTED: "settle",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import merchant_membership, regulator_membership
 from core.errors import ActionNotAllowed
 
-from .models import Case, Offer, Referral, Status
+from .models import OFFER_STATUSES, Case, Offer, Referral, Status
 
 # Stands for "not looked up yet" where None already means "there is none".
 UNKNOWN = object()
@@ -96,16 +96,12 @@ def case_available_actions(
     now = now or timezone.now()
     status = case.status
     if offer is UNKNOWN:
-        offer = (
-            case.open_offer()
-            if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION)
-            else None
-        )
+        offer = case.open_offer() if status in OFFER_STATUSES else None
     actions: set[Action] = set()
     no_open_offer = offer is None or offer.status != Offer.Status.OPEN
 
     if party == Party.CONSUMER:
-        if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION):
+        if status in OFFER_STATUSES:
             actions |= {Action.POST_MESSAGE, Action.WITHDRAW}
             if offer is not None and party in offer.waiting_for():
                 actions |= {Action.ACCEPT_OFFER, Action.REJECT_OFFER}
@@ -131,7 +127,7 @@ def case_available_actions(
     elif party == Party.MERCHANT:
         if status == Status.SUBMITTED:
             actions.add(Action.ACKNOWLEDGE)
-        if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION):
+        if status in OFFER_STATUSES:
             actions.add(Action.POST_MESSAGE)
             # In mediation the proposals are the mediator's; the merchant answers them.
             if no_open_offer and status != Status.MEDIATION:

@@ -1,18 +1,32 @@
 """Reads of cases, each scoped to what the person may see (product §2)."""
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from core.audit import audit_record
-from core.calendar import WorkCalendar
+from core.calendar import WorkCalendar, current_calendar
 from core.masking import mask_email, mask_name, mask_phone
 from core.models import AuditEntry
 
 from .deadlines import days_left, local_date
-from .models import WORKING_DAYS, Case, CaseEvent, Evidence, Message, Offer, Status
-from .rules import Party, case_party
+from .models import (
+    OFFER_STATUSES,
+    WORKING_DAYS,
+    Agreement,
+    Case,
+    CaseEvent,
+    DeadlineKind,
+    Evidence,
+    Message,
+    Offer,
+    Referral,
+    Status,
+)
+from .rules import UNKNOWN, Action, Party, case_available_actions, case_party
 from .timers import live_deadlines
 
 # The deadline that orders a status's queue (the one that decides what happens next).
@@ -162,31 +176,44 @@ def case_moved_on(case: Case) -> bool:
     )
 
 
+def deadline_shown(
+    case: Case, kind: DeadlineKind, due: datetime, now: datetime, calendar: WorkCalendar
+) -> dict:
+    """Return one deadline of ``case`` due at ``due`` as every page, list and the API show it,
+    days left as ``deadlines.days_left`` counts them."""
+    left, today_counts = days_left(now, due, kind.unit, calendar)
+    return {
+        "key": kind.key,
+        "due_at": due,
+        "working_days": kind.unit == WORKING_DAYS,
+        "provisional": kind.is_provisional(case),
+        "overdue": now > due,
+        "left": left,
+        "today_counts": today_counts,
+    }
+
+
 def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
-    """Return the case's live deadlines as every page shows them, days left as
-    ``deadlines.days_left`` counts them."""
-    shown = []
-    for kind, due in live_deadlines(case):
-        left, today_counts = days_left(now, due, kind.unit, calendar)
-        shown.append(
-            {
-                "key": kind.key,
-                "due_at": due,
-                "working_days": kind.unit == WORKING_DAYS,
-                "provisional": kind.is_provisional(case),
-                "overdue": now > due,
-                "left": left,
-                "today_counts": today_counts,
-            }
-        )
-    return shown
+    """Return the case's live deadlines as every page shows them (``deadline_shown``)."""
+    return [deadline_shown(case, kind, due, now, calendar) for kind, due in live_deadlines(case)]
+
+
+def contact_masked(case: Case, party: Party) -> bool:
+    """Whether ``party`` sees the consumer's contact details masked: the merchant does unless the
+    consumer consented (product §6)."""
+    return not (party == Party.CONSUMER or party in REGULATOR_PARTIES or case.consent_contact)
+
+
+def consumer_name_for(case: Case, party: Party) -> str:
+    """Return the consumer's name as ``party`` may see it (``contact_masked``)."""
+    name = case.consumer.name
+    return mask_name(name) if contact_masked(case, party) else name
 
 
 def contact_for(case: Case, party: Party) -> dict:
     """Return the consumer's contact details as ``party`` may see them (product §6)."""
     consumer = case.consumer
-    unmasked = party == Party.CONSUMER or party in REGULATOR_PARTIES or case.consent_contact
-    if unmasked:
+    if not contact_masked(case, party):
         return {
             "name": consumer.name,
             "phone": case.contact_phone,
@@ -194,7 +221,7 @@ def contact_for(case: Case, party: Party) -> dict:
             "masked": False,
         }
     return {
-        "name": mask_name(consumer.name),
+        "name": consumer_name_for(case, party),
         "phone": mask_phone(case.contact_phone),
         "email": mask_email(consumer.email),
         "masked": True,
@@ -215,3 +242,69 @@ def contact_shown(case: Case, party: Party, request=None) -> dict:
             target_type="case",
         )
     return contact
+
+
+# --- One case as a party sees it -----------------------------------------------------------------
+
+# The parts of ``CaseView`` that a reader may leave out (``case_read``'s ``parts``).
+CASE_PARTS = frozenset({"referral", "contact", "thread"})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One case as ``party`` sees it: what the case page renders and the API serializes.
+
+    ``actions`` is what the engine lets the person do next, in the engine's order; ``referral``
+    (regulator staff only), ``contact`` and ``thread`` are None when the reader left them out.
+    """
+
+    case: Case
+    party: Party
+    offer: Offer | None
+    agreement: Agreement | None
+    referral: Referral | None
+    actions: tuple[Action, ...]
+    deadlines: tuple[dict, ...]
+    contact: dict | None
+    thread: tuple[dict, ...] | None
+
+
+def case_read(
+    case: Case,
+    party: Party,
+    user,
+    now: datetime,
+    *,
+    calendar: WorkCalendar | None = None,
+    request=None,
+    parts: Collection[str] = CASE_PARTS,
+) -> CaseView:
+    """Return ``case`` as ``party`` (``user``) sees it at ``now``: the open offer, the agreement,
+    the open referral, what the person can do next, the live deadlines, the consumer's contact
+    (an unmasked view by regulator staff is audited, ``contact_shown``) and the whole thread.
+
+    ``parts`` names what of ``CASE_PARTS`` to read; the rest is a fixed number of queries.
+    """
+    status = case.status
+    offer = case.open_offer() if status in OFFER_STATUSES else None
+    agreement = case.current_agreement() if status in (Status.SETTLED, Status.CLOSED) else None
+    referral = case.open_referral() if "referral" in parts and party in REGULATOR_PARTIES else None
+    allowed = case_available_actions(
+        case,
+        user,
+        party=party,
+        offer=offer,
+        referral=referral if "referral" in parts else UNKNOWN,
+        now=now,
+    )
+    return CaseView(
+        case=case,
+        party=party,
+        offer=offer,
+        agreement=agreement,
+        referral=referral,
+        actions=tuple(action for action in Action if action in allowed),
+        deadlines=tuple(case_deadlines(case, now, calendar or current_calendar())),
+        contact=contact_shown(case, party, request) if "contact" in parts else None,
+        thread=tuple(case_thread_for(case, party)) if "thread" in parts else None,
+    )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.calendar import current_calendar
 from core.db import retry_once_on_conflict
+from core.downloads import download_response
 from core.errors import DomainError
 from core.ratelimits import evidence_upload_wait, wait_words
 from core.templatetags.odr import cny
@@ -22,16 +23,16 @@ from merchants.replies import fill_reply
 from .evidence import evidence_download_name
 from .forms import ACTION_FORMS, ActionForm, TrackForm
 from .models import Case, CaseEvent, Evidence, Status
-from .rules import Action, Party, case_available_actions, case_party
+from .rules import Action, Party, case_party
 from .selectors import (
-    REGULATOR_PARTIES,
+    CaseView,
     case_deadlines,
     case_events_for_tracking,
     case_get_for_tracking,
     case_get_for_user,
+    case_read,
     case_thread_for,
-    contact_for,
-    contact_shown,
+    consumer_name_for,
 )
 from .services.evidence import evidence_precheck
 from .tracking import tracking_allowed, tracking_failure_record, tracking_wait_seconds
@@ -50,38 +51,25 @@ def _form_for(action: Action, case: Case, party: Party, data=None, files=None) -
     return ACTION_FORMS[action](data, files, case=case, **kwargs)
 
 
-def case_side(
-    request: HttpRequest, case: Case, party: Party, *, bound: ActionForm | None = None
-) -> dict:
+def case_side(view: CaseView, *, bound: ActionForm | None = None) -> dict:
     """The side of the case page: status, deadlines, the open offer or the agreement, and a form
-    for every action the engine allows ``party`` now (``bound`` replaces the empty form of its
+    for every action the engine allows the person now (``bound`` replaces the empty form of its
     action when it came back with errors)."""
-    now, calendar = timezone.now(), current_calendar()
-    status = case.status
-    offer = (
-        case.open_offer()
-        if status in (Status.SUBMITTED, Status.NEGOTIATING, Status.MEDIATION)
-        else None
-    )
-    agreement = case.current_agreement() if status in (Status.SETTLED, Status.CLOSED) else None
-    referral = case.open_referral() if party in REGULATOR_PARTIES else None
-    allowed = case_available_actions(
-        case, request.user, party=party, offer=offer, referral=referral, now=now
-    )
+    case, party = view.case, view.party
     forms = {
         action: bound
         if bound is not None and bound.action == action
         else _form_for(action, case, party)
-        for action in Action
-        if action in allowed and action in ACTION_FORMS
+        for action in view.actions
+        if action in ACTION_FORMS
     }
     return {
         "case": case,
         "party": party,
-        "offer": offer,
-        "agreement": agreement,
-        "referral": referral,
-        "deadlines": case_deadlines(case, now, calendar),
+        "offer": view.offer,
+        "agreement": view.agreement,
+        "referral": view.referral,
+        "deadlines": view.deadlines,
         "forms": forms,
         # An attempt the engine refused and whose form is no longer offered: say why.
         "refused": bound if bound is not None and bound.action not in forms else None,
@@ -101,7 +89,7 @@ def reply_choices(case: Case, party: Party) -> list[dict]:
         return []
     values = {
         "case_number": case.number,
-        "consumer_name": contact_for(case, party)["name"],
+        "consumer_name": consumer_name_for(case, party),
         "claim": case.claim,
         "deadline": date_format(timezone.localtime(case.merchant_due_at), "Y-m-d H:i")
         if case.merchant_due_at
@@ -121,14 +109,15 @@ def case_page(
     status: int = 200,
 ) -> HttpResponse:
     """Render the whole case page for ``party``."""
-    side = case_side(request, case, party, bound=bound)
-    thread = case_thread_for(case, party)
+    view = case_read(case, party, request.user, timezone.now(), request=request)
+    side = case_side(view, bound=bound)
+    thread = view.thread
     context = {
         "case": case,
         "party": party,
         "side": side,
         "composers": [side["forms"][a] for a in COMPOSERS if a in side["forms"]],
-        "contact": contact_shown(case, party, request),
+        "contact": view.contact,
         "thread": thread,
         "last_seq": thread[-1]["event"].seq if thread else 0,
         "live": case.status != Status.CLOSED,
@@ -241,7 +230,11 @@ def thread(request: HttpRequest, number: str) -> HttpResponse:
     except ValueError:
         since = 0
     entries = case_thread_for(case, party, since=since)
-    moved = any(entry["event"].type not in QUIET_EVENTS for entry in entries)
+    side = None
+    if any(entry["event"].type not in QUIET_EVENTS for entry in entries):
+        # The case moved on: what the person can do changed too (no contact, no thread).
+        view = case_read(case, party, request.user, timezone.now(), parts={"referral"})
+        side = case_side(view)
     return render(
         request,
         "cases/_thread_update.html",
@@ -250,8 +243,7 @@ def thread(request: HttpRequest, number: str) -> HttpResponse:
             "entries": entries,
             "last_seq": entries[-1]["event"].seq if entries else since,
             "live": case.status != Status.CLOSED,
-            # The case moved on: what the person can do changed too.
-            "side": case_side(request, case, party) if moved else None,
+            "side": side,
         },
     )
 
@@ -263,14 +255,11 @@ def evidence_download(request: HttpRequest, number: str, evidence_id: int) -> Fi
     the browser."""
     case, _party = case_get_for_user(request.user, number, request)
     evidence = get_object_or_404(Evidence, pk=evidence_id, case=case)
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence_download_name(evidence.original_name, evidence.content_type),
-        content_type=evidence.content_type,
+    return download_response(
+        evidence.file,
+        evidence_download_name(evidence.original_name, evidence.content_type),
+        evidence.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def track(request: HttpRequest) -> HttpResponse:

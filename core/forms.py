@@ -1,4 +1,7 @@
-"""Form pieces every portal uses: choosing a region from the national table."""
+"""Form pieces every portal uses: choosing a region from the national table, a date, a dashboard's
+period."""
+
+from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -6,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .dates import default_period
 from .errors import DomainError
 from .regions import region_children, region_path, validate_region_code
 
@@ -102,6 +106,36 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class PeriodForm(forms.Form):
+    """The period of a dashboard: the complaints filed from ``start`` to ``end`` (the dashboards
+    count the whole weeks that hold them), at most three years; by default the 52 weeks to this
+    one (``core.dates.default_period``, the period the rollups keep their rankings for)."""
+
+    MAX_DAYS = 3 * 366
+
+    start = forms.DateField(label=_("From"), widget=DateInput())
+    end = forms.DateField(label=_("To"), widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", _("The end of the period comes before its start."))
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("start", _("Choose a period of at most three years."))
+        return cleaned
+
+    @classmethod
+    def period(cls, data, *, today: date) -> tuple["PeriodForm", date, date]:
+        """Return the form for the query ``data`` (bound when it names a start) and the first and
+        last days asked for: the default period's when none, or a bad one, was asked for."""
+        default = {"start": default_period(today)[0], "end": today}
+        form = cls(data if "start" in data else None, initial=default)
+        period = form.cleaned_data if form.is_bound and form.is_valid() else default
+        return form, period["start"], period["end"]
 
 
 class DomainErrorForm(forms.Form):

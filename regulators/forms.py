@@ -14,6 +14,8 @@ OFF_LINE_CHANNELS = [
     (c.value, c.label)
     for c in (Channel.PHONE, Channel.LETTER, Channel.VISIT, Channel.HOTLINE_12345)
 ]
+
+
 class OnBehalfForm(DomainErrorForm, RespondentForm, ComplaintDetailsForm):
     """A complaint registered by regulator staff for a consumer who called, wrote or came in:
     the consumer by mobile number, the business found or described, what happened."""

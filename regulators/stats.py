@@ -12,22 +12,13 @@ whole year, so a dashboard is at most minutes behind.
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import (
-    Count,
-    DecimalField,
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from cases.deadlines import SHANGHAI, local_date
-from cases.models import Agreement, Case, CaseEvent, Remedy, Status
+from cases.figures import COUNTED, case_counts
+from cases.models import Case
+from core.dates import SHANGHAI, default_period, local_date, start_of_day, week_start
 
 from .models import (
     Office,
@@ -37,45 +28,12 @@ from .models import (
     OfficeWeekStats,
 )
 
-E = CaseEvent.Type
 # The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
 YEAR_OF_WEEKS = 54
 RECENT_WEEKS = 6
-# A dashboard's default period: the last 52 weeks, this one included; and how many merchants it
-# ranks (kept ranked for every office over the default period by each refresh).
-DEFAULT_WEEKS = 52
+# How many merchants a dashboard ranks (kept ranked for every office over the default period,
+# ``core.dates.default_period``, by each refresh).
 RANKED_MERCHANTS = 20
-COUNTED = [
-    "filed",
-    "to_merchant",
-    "settled_directly",
-    "escalated",
-    "accepted",
-    "not_accepted",
-    "mediated",
-    "acknowledged_on_time",
-    "acknowledged_late",
-    "settle_late",
-    "intake_on_time",
-    "intake_late",
-    "recovered",
-    "agreed",
-    "rated",
-    "rating_sum",
-    "settle_days_sum",
-    "settle_days_count",
-    *(f"now_{status}" for status in Status.values),
-]
-
-
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def default_period(today: date) -> tuple[date, date]:
-    """The first and last weeks (Mondays) of a dashboard's default period."""
-    last = monday(today)
-    return last - timedelta(weeks=DEFAULT_WEEKS - 1), last
 
 
 def merchants_ranked(rows: QuerySet[OfficeWeekStats], top: int, *fields: str) -> QuerySet:
@@ -91,84 +49,17 @@ def merchants_ranked(rows: QuerySet[OfficeWeekStats], top: int, *fields: str) ->
     )
 
 
-def _event(*types: str) -> Exists:
-    return Exists(CaseEvent.objects.filter(case=OuterRef("pk"), type__in=types))
-
-
-def _recovered() -> Subquery:
-    """Refunds and compensation under the case's agreements whose fulfilment was confirmed."""
-    paid = (
-        Agreement.objects.filter(
-            case=OuterRef("pk"),
-            remedy__in=[Remedy.REFUND, Remedy.COMPENSATION],
-        )
-        .filter(Q(confirmed_at__isnull=False) | Q(confirmation_presumed=True))
-        .order_by()
-        .values("case")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Subquery(paid, output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
 def office_stats_refresh(since: date | None = None, *, now: datetime | None = None) -> int:
     """Recompute the rollup from the week of ``since`` (default: a year ago); return the rows."""
     now = now or timezone.now()
-    first_week = monday(since or local_date(now) - timedelta(weeks=YEAR_OF_WEEKS))
-    start = datetime.combine(first_week, datetime.min.time(), tzinfo=SHANGHAI)
-    decided = _event(E.ACCEPTED, E.NOT_ACCEPTED)
-    cases = (
-        Case.objects.filter(filed_at__gte=start)
-        .annotate(
-            settled_in_negotiation=Exists(
-                Agreement.objects.filter(case=OuterRef("pk"), kind=Agreement.Kind.NEGOTIATED)
-            ),
-            reached_regulator=Exists(
-                CaseEvent.objects.filter(case=OuterRef("pk"), data__to=Status.REGULATOR_INTAKE)
-            ),
-            was_accepted=_event(E.ACCEPTED),
-            was_refused=_event(E.NOT_ACCEPTED),
-            was_mediated=_event(E.MEDIATION_CONCLUDED),
-            was_decided=decided,
-            was_agreed=Exists(Agreement.objects.filter(case=OuterRef("pk"))),
-            settle_days=Subquery(
-                Agreement.objects.filter(case=OuterRef("pk"))
-                .order_by("created_at")
-                .values("working_days_to_settle")[:1]
-            ),
-            paid=Coalesce(_recovered(), Value(0, output_field=DecimalField())),
-            week=TruncWeek("filed_at", tzinfo=SHANGHAI),
-        )
-        .order_by()
-        .values("office_id", "merchant_id", "week")
-        .annotate(
-            filed=Count("pk"),
-            to_merchant=Count(
-                "pk",
-                filter=Q(acknowledged_at__isnull=False)
-                | Q(acknowledge_late=True)
-                | Q(status=Status.SUBMITTED),
-            ),
-            settled_directly=Count("pk", filter=Q(settled_in_negotiation=True)),
-            escalated=Count("pk", filter=Q(reached_regulator=True)),
-            accepted=Count("pk", filter=Q(was_accepted=True)),
-            not_accepted=Count("pk", filter=Q(was_refused=True)),
-            mediated=Count("pk", filter=Q(was_mediated=True)),
-            acknowledged_on_time=Count(
-                "pk", filter=Q(acknowledged_at__isnull=False, acknowledge_late=False)
-            ),
-            acknowledged_late=Count("pk", filter=Q(acknowledge_late=True)),
-            settle_late=Count("pk", filter=Q(settle_late=True)),
-            intake_on_time=Count("pk", filter=Q(was_decided=True, intake_overdue=False)),
-            intake_late=Count("pk", filter=Q(intake_overdue=True)),
-            recovered=Sum("paid"),
-            agreed=Count("pk", filter=Q(was_agreed=True)),
-            rated=Count("rating"),
-            rating_sum=Sum("rating"),
-            settle_days_sum=Sum("settle_days"),
-            settle_days_count=Count("settle_days"),
-            **{f"now_{s}": Count("pk", filter=Q(status=s)) for s in Status.values},
-        )
+    first_week = week_start(since or local_date(now) - timedelta(weeks=YEAR_OF_WEEKS))
+    start = start_of_day(first_week)
+    cases = case_counts(
+        Case.objects.filter(filed_at__gte=start).annotate(
+            week=TruncWeek("filed_at", tzinfo=SHANGHAI)
+        ),
+        ["office_id", "merchant_id", "week"],
+        COUNTED,
     )
     rows = [
         OfficeWeekStats(

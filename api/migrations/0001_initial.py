@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('merchants', '0003_history_invitations_reply_templates'),
-        ('regulators', '0003_callbacks_invitations_complainants'),
+        ('merchants', '0001_initial'),
+        ('regulators', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

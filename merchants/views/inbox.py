@@ -16,7 +16,14 @@ from core.calendar import current_calendar
 from core.decorators import role_required
 from core.errors import DomainError
 
-from ..selectors import InboxFilter, case_list_for_merchant, inbox_counts, inbox_page, inbox_rows
+from ..selectors import (
+    DUE_SOON_WORKING_DAYS,
+    InboxFilter,
+    case_list_for_merchant,
+    inbox_counts,
+    inbox_page,
+    inbox_rows,
+)
 
 # At most this many cases are acknowledged by one click (one page of the inbox and then some).
 BULK_MAX = 100
@@ -42,6 +49,7 @@ def home(request: HttpRequest, membership) -> HttpResponse:
             "rows": inbox_rows(page.rows, now=now, calendar=calendar),
             "page": page,
             "counts": inbox_counts(merchant, now=now, calendar=calendar),
+            "due_soon_days": DUE_SOON_WORKING_DAYS,
             "statuses": Status.choices,
             "query_string": params.urlencode(),
         },

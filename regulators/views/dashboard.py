@@ -1,48 +1,26 @@
 """The office's dashboard (product §2) and the exports of its tables and lists (CSV, XLSX)."""
 
-from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.deadlines import local_date
 from cases.models import Referral
 from core.audit import audit_record
+from core.dates import local_date, week_start
 from core.decorators import role_required
 from core.exports import FORMATS, export_response
-from core.forms import DateInput
+from core.forms import PeriodForm
 from core.models import AuditEntry
 
 from ..selectors import QUEUES, office_cases, office_dashboard, office_subtree_ids
-from ..stats import default_period, monday
-
-MAX_WEEKS = 3 * 53
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
-    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if start > end:
-                self.add_error("end", _("The end of the period comes before its start."))
-            elif (end - start).days > MAX_WEEKS * 7:
-                self.add_error("start", _("Choose a period of at most three years."))
-        return cleaned
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, dict]:
-    """The weeks asked for (their Mondays), or the last twelve months."""
-    today = local_date(timezone.now())
-    default = {"start": default_period(today)[0], "end": today}
-    form = PeriodForm(request.GET if "start" in request.GET else None, initial=default)
-    period = form.cleaned_data if form.is_bound and form.is_valid() else default
-    return form, {"first_week": monday(period["start"]), "last_week": monday(period["end"])}
+    """The weeks asked for (their Mondays), or the default period's."""
+    form, start, end = PeriodForm.period(request.GET, today=local_date(timezone.now()))
+    return form, {"first_week": week_start(start), "last_week": week_start(end)}
 
 
 @role_required("regulator")

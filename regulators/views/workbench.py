@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cases.deadlines import days_left
-from cases.models import DEADLINES
+from cases.models import DEADLINES, DeadlinePolicy
 from cases.services import Business, complaint_intake
 from consumers.forms import ComplaintDetailsForm
 from core.calendar import current_calendar
@@ -86,6 +86,7 @@ def queue(request: HttpRequest, membership, name: str) -> HttpResponse:
             "status": QUEUES[name][0],
             "rows": _with_deadline(page.rows, QUEUE_DEADLINE_KEY[name], now, calendar),
             "page": page,
+            "policy": DeadlinePolicy.cached(),
         },
     )
 

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from cases.deadlines import (
     CALENDAR_DAYS,
-    SHANGHAI,
     WORKING_DAYS,
     calendar_days_deadline,
     deadline_from_basis,
@@ -29,6 +28,7 @@ from cases.deadlines import (
     working_days_left,
 )
 from core.calendar import WorkCalendar
+from core.dates import SHANGHAI
 
 CALENDAR = WorkCalendar()
 

@@ -2,18 +2,17 @@
 hand; exports as CSV and XLSX, escaped against formula injection and audited."""
 
 import csv
-import importlib
 import io
 from datetime import date
 
 import pytest
-from django.apps import apps
 from django.db.models import Sum
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cases import services
 from cases.sweep import sweep_deadlines
+from core.dates import default_period
 from core.models import AuditEntry
 from regulators.models import (
     Office,
@@ -23,7 +22,7 @@ from regulators.models import (
     OfficeWeekStats,
 )
 from regulators.selectors import office_dashboard
-from regulators.stats import RANKED_MERCHANTS, default_period, office_stats_refresh
+from regulators.stats import RANKED_MERCHANTS, office_stats_refresh
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.conftest import at, sign_in
@@ -167,11 +166,6 @@ def test_the_industry_rollup_adds_up_the_merchant_rollup(history):
     assert [list(r.values())[1:] for r in merchant_rows] == [
         list(r.values())[1:] for r in industry_rows
     ]
-    # The migration that added the industry rollup fills it from the merchant rollup alike.
-    migration = importlib.import_module("regulators.migrations.0005_rollup_per_industry")
-    OfficeIndustryWeekStats.objects.all().delete()
-    migration.fill_industry_rollup(apps, None)
-    assert list(by_industry(OfficeIndustryWeekStats, "industry")) == industry_rows
 
 
 def test_each_subtree_adds_up_the_offices_below_it(history):
@@ -187,14 +181,6 @@ def test_each_subtree_adds_up_the_offices_below_it(history):
     assert expected["000000"]["filed"] == 4 and expected["140105"]["filed"] == 3
     got = {code: figures(OfficeSubtreeWeekStats, office=office) for code, office in history.items()}
     assert got == expected
-    # The migration that added the subtree rollup fills it from the per-office rows alike.
-    migration = importlib.import_module("regulators.migrations.0007_subtree_rollup")
-    OfficeSubtreeWeekStats.objects.all().delete()
-    migration.fill_subtree_rollup(apps, None)
-    again = {
-        code: figures(OfficeSubtreeWeekStats, office=office) for code, office in history.items()
-    }
-    assert again == expected
 
 
 @pytest.mark.parametrize("extra", [0, 20])

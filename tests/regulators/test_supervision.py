@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from cases import services as case_services
 from cases.sweep import sweep_deadlines
+from core.dates import twelve_months_start
 from merchants import services as merchant_services
 from merchants.models import Merchant, MerchantEvent
-from regulators.selectors import merchant_figures, twelve_months_start
+from regulators.selectors import merchant_figures
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.conftest import at, sign_in
