@@ -22,6 +22,7 @@ from functools import lru_cache
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.db import transaction
 
 # Where allauth keeps secrets in ``Authenticator.data``, by authenticator type: keys holding one
 # string, and keys holding a list of strings.
@@ -121,8 +122,6 @@ def rewrite_authenticators(authenticators, change) -> int:
     """Apply ``change`` (one of the functions above) to the data of each of ``authenticators``
     (a queryset of allauth's model or of its migration state), each row locked while it is
     rewritten so that a recovery code used meanwhile is not lost; return how many changed."""
-    from django.db import transaction
-
     changed = 0
     for pk in authenticators.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():

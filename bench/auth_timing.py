@@ -12,7 +12,7 @@ test client (middleware, sessions, templates, PostgreSQL), interleaved in a rand
   when the sign-up goes on to ask for it.
 
 Mail goes to a local SMTP sink (aiosmtpd) that answers each message after ``--smtp-delay-ms``,
-as a mail relay across a network would. Celery publishes to ``--broker`` (default: an
+as a mail relay across a network would. Celery publishes to ``CELERY_BROKER_URL`` (default: an
 in-memory broker that nothing consumes): a mail handed to the queue is timed as the hand-over,
 and its sending, in a worker, is not part of the answer.
 
@@ -45,6 +45,34 @@ from common import ROOT, database_url, machine, recreate_database, say
 sys.path.insert(0, str(ROOT))  # the portal's own packages
 
 DATABASE = "odr_bench_auth"
+
+
+def free_port() -> int:
+    """A port number nothing listens on now (aiosmtpd needs one of its own)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Django is configured once, before the portal's modules are imported.
+SMTP_PORT = free_port()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "odr.settings")
+os.environ.setdefault("DATABASE_URL", database_url(DATABASE))
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{SMTP_PORT}"
+os.environ.setdefault("CACHE_URL", "locmemcache://")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+django.setup()
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.adapter import SENT_SMS  # noqa: E402
+from accounts.models import User  # noqa: E402
+
 KNOWN = "registered@bench.invalid"
 
 
@@ -61,8 +89,6 @@ class Sink:
 
 
 def smtp_sink(sink: Sink, delay: float):
-    from aiosmtpd.controller import Controller
-
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             if delay:
@@ -70,10 +96,7 @@ def smtp_sink(sink: Sink, delay: float):
             sink.arrived(list(envelope.rcpt_tos))
             return "250 OK"
 
-    with socket.socket() as probe:  # aiosmtpd needs a port number of its own to listen on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=SMTP_PORT)
     controller.start()
     return controller
 
@@ -103,32 +126,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200, help="resets of each kind")
     parser.add_argument("--signup-rounds", type=int, default=30, help="sign-ups of each kind")
     parser.add_argument("--smtp-delay-ms", type=float, default=50.0)
-    parser.add_argument("--broker", default="memory://")
     parser.add_argument("--seed", type=int, default=23)
     args = parser.parse_args()
 
     sink = Sink()
     controller = smtp_sink(sink, args.smtp_delay_ms / 1000)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "odr.settings",
-            "DATABASE_URL": database_url(DATABASE),
-            "CELERY_BROKER_URL": args.broker,
-            "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}",
-            "CACHE_URL": "locmemcache://",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
     recreate_database(DATABASE)
-    django.setup()
-
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.core.management import call_command
-    from django.test import Client
-
-    from accounts.adapter import SENT_SMS
-    from accounts.models import User
 
     # Pages link their static files by name, as with DEBUG (no collectstatic manifest here).
     settings.STORAGES = {
@@ -139,7 +142,7 @@ def main() -> None:
     User.objects.create_user(KNOWN, "Bench-password-2026!", name="已注册")
     rng = random.Random(args.seed)
     say(f"machine: {machine()}")
-    say(f"SMTP sink answers after {args.smtp_delay_ms:g} ms; broker {args.broker}")
+    say(f"SMTP sink answers after {args.smtp_delay_ms:g} ms; broker {settings.CELERY_BROKER_URL}")
 
     def timed(client: Client, path: str, data: dict):
         cache.clear()  # the rate limits, outside the timed part
