@@ -26,7 +26,7 @@ from core.db import retry_once_on_conflict
 from core.paging import keyset_page
 from merchants.selectors import InboxFilter, inbox_counts, inbox_page, inbox_rows
 from regulators.models import Office
-from regulators.selectors import QUEUES, office_queue, office_referrals, office_subtree_ids
+from regulators.selectors import QUEUES, office_queue, office_referrals
 
 from .cases import (
     CaseSummarySerializer,
@@ -318,9 +318,7 @@ def _queue_view(queue: str) -> type[_ListApi]:
         )
         def get(self, request: Request) -> Response:
             office = _office(request)
-            page = office_queue(
-                office, queue, cursor=cursor_of(request), subtree_ids=office_subtree_ids(office)
-            )
+            page = office_queue(office, queue, cursor=cursor_of(request))
             now = timezone.now()
             rows = [
                 {
@@ -373,7 +371,5 @@ class OfficeReferralListApi(_ListApi):
     )
     def get(self, request: Request) -> Response:
         office = _office(request)
-        page = office_referrals(
-            office, cursor=cursor_of(request), subtree_ids=office_subtree_ids(office)
-        )
+        page = office_referrals(office, cursor=cursor_of(request))
         return Response(page_data(request, page, ReferralRowSerializer(page.rows, many=True).data))

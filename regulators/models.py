@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +101,25 @@ class Office(models.Model):
 
 _offices_by_region: ProcessCopy[dict[str, Office | None]] = ProcessCopy("offices-by-region", dict)
 _offices_by_region.watch(Office)
+
+
+def office_subtree_ids(office: Office) -> list[int]:
+    """The ids of ``office`` and of every office below it."""
+    return list(Office.objects.subtree_of(office).values_list("pk", flat=True))
+
+
+def in_subtree(rows: QuerySet, office: Office, subtree_ids: list[int] | None = None) -> QuerySet:
+    """The ``rows`` (cases, referrals, rollups, invitations: anything with an ``office``) of
+    ``office`` and of every office below it: the one spelling of an office's jurisdiction
+    that every office-scoped query uses. ``subtree_ids`` saves the query for the ids when the
+    caller has them.
+
+    The root of the tree (the national office) holds every row: no office filter, so that the
+    planner reads a queue's own index instead of estimating a list of every office."""
+    if office.parent_id is None:
+        return rows
+    ids = subtree_ids if subtree_ids is not None else office_subtree_ids(office)
+    return rows.filter(office_id__in=ids)
 
 
 class RegulatorMembershipQuerySet(models.QuerySet):

@@ -39,6 +39,8 @@ from .models import (
     OfficeSubtreeWeekStats,
     OfficeWeekStats,
     RegulatorMembership,
+    in_subtree,
+    office_subtree_ids,
 )
 from .stats import RANKED_MERCHANTS, merchants_ranked
 
@@ -50,19 +52,9 @@ QUEUES = {
 }
 
 
-def office_subtree_ids(office: Office) -> list[int]:
-    """The ids of ``office`` and of every office below it."""
-    return list(Office.objects.subtree_of(office).values_list("pk", flat=True))
-
-
 def office_cases(office: Office, *, subtree_ids: list[int] | None = None) -> QuerySet[Case]:
-    """Every case owned by ``office`` or an office below it. The root of the tree (the national
-    office) owns every case: no office filter, so that the planner reads the queue's own index
-    instead of estimating a list of every office."""
-    if office.parent_id is None:
-        return Case.objects.all()
-    ids = subtree_ids if subtree_ids is not None else office_subtree_ids(office)
-    return Case.objects.filter(office_id__in=ids)
+    """Every case owned by ``office`` or an office below it."""
+    return in_subtree(Case.objects.all(), office, subtree_ids)
 
 
 def office_queue(
@@ -94,7 +86,8 @@ def office_queue_counts(office: Office, *, subtree_ids: list[int]) -> list[dict]
     are past the decision deadline (as the deadline sweep, every minute, found them), and cases
     in mediation. Read from the counts the engine keeps per office (``OfficeBacklogCount``): a
     few rows per office, however many cases there are."""
-    counts = _in_subtree(OfficeBacklogCount.objects.filter(count__gt=0), office, subtree_ids)
+    backlog = OfficeBacklogCount.objects.filter(count__gt=0).order_by()
+    counts = in_subtree(backlog, office, subtree_ids)
     by_office: dict[int, dict] = {}
     for office_id, kind, n in counts.values_list("office_id", "kind", "count"):
         entry = by_office.setdefault(office_id, {"intake": 0, "overdue": 0, "mediation": 0})
@@ -103,14 +96,18 @@ def office_queue_counts(office: Office, *, subtree_ids: list[int]) -> list[dict]
     return [{"office": o, **by_office[o.pk]} for o in offices]
 
 
+def office_open_referrals() -> QuerySet[Referral]:
+    """Referrals awaiting the enforcement decision, with what their lists show."""
+    return Referral.objects.filter(status=Referral.Status.REFERRED).select_related(
+        "case", "case__merchant", "office"
+    )
+
+
 def office_referrals(
     office: Office, *, cursor: str | None, subtree_ids: list[int] | None = None
 ) -> KeysetPage:
     """Open enforcement referrals (诉转案) of the subtree, the nearest decision deadline first."""
-    ids = subtree_ids if subtree_ids is not None else office_subtree_ids(office)
-    referrals = Referral.objects.filter(
-        status=Referral.Status.REFERRED, office_id__in=ids
-    ).select_related("case", "case__merchant", "office")
+    referrals = in_subtree(office_open_referrals(), office, subtree_ids)
     return keyset_page(
         referrals, field="decide_due_at", descending=False, cursor=cursor, size=QUEUE_PAGE_SIZE
     )
@@ -207,20 +204,16 @@ def callback_page(membership: RegulatorMembership, *, state: str, cursor: str | 
     called back yet, "done" those called back; each row carries its latest call's result."""
     office = membership.office
     if membership.role == RegulatorMembership.Role.SUPERVISOR:
-        ids = office_subtree_ids(office)
+        own = in_subtree(CallbackSample.objects.all(), office)
     else:
-        ids = [office.pk]
+        own = CallbackSample.objects.filter(office=office)
     visits = CallbackVisit.objects.filter(case_id=OuterRef("case_id")).order_by(
         "-created_at", "-pk"
     )
-    samples = (
-        CallbackSample.objects.filter(office_id__in=ids)
-        .select_related("case", "case__merchant", "case__consumer", "office")
-        .annotate(
-            called_at=Subquery(visits.values("created_at")[:1]),
-            satisfaction=Subquery(visits.values("satisfaction")[:1]),
-            outcome_real=Subquery(visits.values("outcome_real")[:1]),
-        )
+    samples = own.select_related("case", "case__merchant", "case__consumer", "office").annotate(
+        called_at=Subquery(visits.values("created_at")[:1]),
+        satisfaction=Subquery(visits.values("satisfaction")[:1]),
+        outcome_real=Subquery(visits.values("outcome_real")[:1]),
     )
     if state == "pending":
         samples = samples.filter(~Exists(visits))
@@ -280,7 +273,7 @@ def invitation_page(office: Office, *, cursor: str | None) -> KeysetPage:
         created_at__gte=OuterRef("sent_at"),
     ).order_by("created_at")
     invitations = (
-        BusinessInvitation.objects.filter(office_id__in=office_subtree_ids(office))
+        in_subtree(BusinessInvitation.objects.all(), office)
         .select_related("merchant", "sent_by", "office")
         .annotate(applied_at=Subquery(applied.values("created_at")[:1]))
     )
@@ -292,9 +285,7 @@ def invitation_page(office: Office, *, cursor: str | None) -> KeysetPage:
 def invitation_get_for_office(office: Office, pk: int) -> BusinessInvitation:
     """Return an invitation sent by the office or an office below it, or 404."""
     invitations = BusinessInvitation.objects.select_related("merchant", "office", "sent_by")
-    return get_object_or_404(
-        invitations, pk=pk, office__in=Office.objects.subtree_of(office).values("pk")
-    )
+    return get_object_or_404(in_subtree(invitations, office), pk=pk)
 
 
 def abnormal_thresholds() -> dict[str, int]:
@@ -315,7 +306,8 @@ def abnormal_complainant_page(office: Office, *, now: datetime, cursor: str | No
     limits = abnormal_thresholds()
     ids, since = office_subtree_ids(office), twelve_months_start(now)
     singled_out = (
-        Case.objects.filter(office_id__in=ids, filed_at__gte=since)
+        office_cases(office, subtree_ids=ids)
+        .filter(filed_at__gte=since)
         .order_by()
         .values("consumer_id")
         .annotate(
@@ -326,7 +318,9 @@ def abnormal_complainant_page(office: Office, *, now: datetime, cursor: str | No
         .filter(Q(n__gte=limits["complaints"]) | Q(m__gte=limits["merchants"]) | Q(flags__gt=0))
         .values("consumer_id")
     )
-    theirs = Case.objects.filter(consumer_id=OuterRef("pk"), office_id__in=ids, filed_at__gte=since)
+    theirs = office_cases(office, subtree_ids=ids).filter(
+        consumer_id=OuterRef("pk"), filed_at__gte=since
+    )
     consumers = User.objects.filter(pk__in=singled_out).annotate(
         complaints=_count(theirs, "consumer_id", Count("pk")),
         merchants=_count(theirs, "consumer_id", Count("merchant_id", distinct=True)),
@@ -345,7 +339,8 @@ def abnormal_complainant_page(office: Office, *, now: datetime, cursor: str | No
 def complainant_reviews(office: Office, consumer_ids: list[int]) -> dict[int, list]:
     """The decisions on these complainants by the offices of ``office``'s jurisdiction chain
     (above it and below it), newest first, per complainant (one query)."""
-    chain = Q(office_id__in=office.ancestor_ids) | Q(office__path__startswith=office.path)
+    below = Office.objects.subtree_of(office).values("pk")
+    chain = Q(office_id__in=office.ancestor_ids) | Q(office_id__in=below)
     reviews = (
         ComplainantReview.objects.filter(chain, consumer_id__in=consumer_ids)
         .select_related("reviewer", "office")
@@ -357,10 +352,11 @@ def complainant_reviews(office: Office, consumer_ids: list[int]) -> dict[int, li
     return by_consumer
 
 
-def complainant_get_for_office(office: Office, pk: int) -> User:
+def complainant_get_for_office(
+    office: Office, pk: int, *, subtree_ids: list[int] | None = None
+) -> User:
     """Return the consumer ``pk`` when a case of the office's subtree is theirs, else 404."""
-    subtree = Office.objects.subtree_of(office).values("pk")
-    cases = Case.objects.filter(consumer_id=OuterRef("pk"), office_id__in=subtree)
+    cases = office_cases(office, subtree_ids=subtree_ids).filter(consumer_id=OuterRef("pk"))
     return get_object_or_404(User.objects.filter(Exists(cases)), pk=pk)
 
 
@@ -422,13 +418,6 @@ def _add_into(sums: dict, row: dict) -> None:
         sums[name] += row[name]
 
 
-def _in_subtree(rows: QuerySet, office: Office, ids: list[int]) -> QuerySet:
-    """Rows (rollups, backlog counts) of the offices ``ids`` (``office``'s subtree). The national
-    office's subtree is every office: no filter, as for its cases (``office_cases``)."""
-    rows = rows.order_by()
-    return rows if office.parent_id is None else rows.filter(office_id__in=ids)
-
-
 def _top_merchants(
     office: Office, ids: list[int], first_week: date, last_week: date, top: int, now: datetime
 ) -> list[dict]:
@@ -454,7 +443,7 @@ def _top_merchants(
         if ranked:
             return [_with_rates(row) for row in ranked]
     period = {"week__gte": first_week, "week__lte": last_week}
-    rows = _in_subtree(OfficeWeekStats.objects.filter(**period), office, ids)
+    rows = in_subtree(OfficeWeekStats.objects.filter(**period).order_by(), office, ids)
     figures = merchants_ranked(rows, top, "merchant__name", "merchant__odr_status")
     return [_with_rates(row) for row in figures]
 
@@ -522,7 +511,5 @@ def office_dashboard(
             "overdue": sum(b["overdue"] for b in backlog),
             "mediation": sum(b["mediation"] for b in backlog),
         },
-        "referrals": Referral.objects.filter(
-            status=Referral.Status.REFERRED, office_id__in=ids
-        ).count(),
+        "referrals": in_subtree(office_open_referrals(), office, ids).count(),
     }

@@ -34,6 +34,7 @@ from .models import (
     Office,
     RegulatorMembership,
 )
+from .selectors import office_cases
 
 # --- Callback visits (回访, SAMR Order 121; product §7) ------------------------------------------
 
@@ -202,8 +203,7 @@ def complainant_review(
     if decision not in ComplainantReview.Decision.values:
         raise ValidationFailed(_("Choose the decision."), field="decision")
     reason = _reason(reason)
-    subtree = Office.objects.subtree_of(office).values("pk")
-    if not Case.objects.filter(consumer=consumer, office_id__in=subtree).exists():
+    if not office_cases(office).filter(consumer=consumer).exists():
         raise ActionNotAllowed(
             _("This person has no complaint in your office's jurisdiction."),
             code="not_your_complainant",

@@ -26,6 +26,7 @@ from .models import (
     OfficeMerchantRanking,
     OfficeSubtreeWeekStats,
     OfficeWeekStats,
+    in_subtree,
 )
 
 # The weeks a dashboard can show (a year and a bit) and those the frequent refresh covers.
@@ -148,16 +149,16 @@ def _ranking_refresh(now: datetime) -> None:
     """Rank the merchants of every office's subtree over the default period (two queries per
     office, in the refresh task: a dashboard then reads its ranking in one)."""
     first, last = default_period(local_date(now))
-    offices = list(Office.objects.values_list("pk", "path", "parent_id"))
+    offices = list(Office.objects.only("pk", "path", "parent_id"))
     period = OfficeWeekStats.objects.filter(week__gte=first, week__lte=last).order_by()
     rows = []
-    for pk, path, parent in offices:
-        subtree = [other for other, other_path, _parent in offices if other_path.startswith(path)]
-        in_subtree = period if parent is None else period.filter(office_id__in=subtree)
-        for rank, row in enumerate(merchants_ranked(in_subtree, RANKED_MERCHANTS), start=1):
+    for office in offices:
+        subtree = [other.pk for other in offices if other.is_within(office)]
+        ranked = merchants_ranked(in_subtree(period, office, subtree), RANKED_MERCHANTS)
+        for rank, row in enumerate(ranked, start=1):
             rows.append(
                 OfficeMerchantRanking(
-                    office_id=pk,
+                    office_id=office.pk,
                     first_week=first,
                     last_week=last,
                     rank=rank,

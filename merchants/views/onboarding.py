@@ -3,13 +3,14 @@ after a rejection, and the business profile its owners keep up to date."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.roles import regulator_membership
 from cases.evidence import CheckedFile, check_evidence_file
+from core.decorators import role_required
 from core.downloads import download_response
 from core.errors import DomainError, ValidationFailed
 from core.regions import region_full_name
@@ -18,7 +19,6 @@ from regulators.models import Office
 from ..forms import UNDERTAKING_TEXT, ApplicationForm, ProfileForm
 from ..models import MerchantMembership
 from ..services import merchant_apply, merchant_profile_update
-from ._access import merchant_staff_page, not_found
 
 
 def licence_checked(uploaded) -> CheckedFile:
@@ -42,7 +42,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     business too), or a rejected merchant's owner applying again (the form shows the last
     application). Other staff see their merchant's status instead."""
     if regulator_membership(request.user) is not None:
-        raise not_found(request)
+        raise Http404("No such page.")
     membership = (
         MerchantMembership.objects.select_related("merchant").filter(user=request.user).first()
     )
@@ -90,7 +90,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     )
 
 
-@merchant_staff_page()
+@role_required("merchant")
 def status(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The merchant's ODR status, the regulator's reason and the history, for all its staff."""
     merchant = membership.merchant
@@ -109,12 +109,12 @@ def status(request: HttpRequest, membership: MerchantMembership) -> HttpResponse
 
 
 @require_GET
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def licence(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The business licence on file, for the merchant's owners."""
     merchant = membership.merchant
     if not merchant.business_licence:
-        raise not_found(request)
+        raise Http404("No such page.")
     return download_response(
         merchant.business_licence,
         merchant.business_licence_download_name,
@@ -122,7 +122,7 @@ def licence(request: HttpRequest, membership: MerchantMembership) -> HttpRespons
     )
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def profile(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The contact phone, address, industry and pledges, which owners change themselves."""
     merchant = membership.merchant

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.decorators import role_required
 from core.errors import DomainError
 
 from ..forms import InviteForm, RoleForm
@@ -25,7 +26,6 @@ from ..services import (
     staff_join_problem,
     staff_remove,
 )
-from ._access import merchant_staff_page
 
 
 def _staff_page(request: HttpRequest, membership: MerchantMembership, form: InviteForm):
@@ -56,7 +56,7 @@ def _staff_page(request: HttpRequest, membership: MerchantMembership, form: Invi
     )
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def staff(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The staff, the invitations waiting for an answer, and a form to invite someone."""
     days = settings.ODR_STAFF_INVITATION_DAYS
@@ -84,7 +84,7 @@ def staff(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     return _staff_page(request, membership, form)
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 @require_POST
 def staff_role(request: HttpRequest, pk: int, membership: MerchantMembership) -> HttpResponse:
     member = get_object_or_404(MerchantMembership, pk=pk, merchant=membership.merchant)
@@ -110,7 +110,7 @@ def staff_role(request: HttpRequest, pk: int, membership: MerchantMembership) ->
     return redirect("merchants:staff")
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 @require_POST
 def staff_remove_member(
     request: HttpRequest, pk: int, membership: MerchantMembership
@@ -129,7 +129,7 @@ def staff_remove_member(
     return redirect("merchants:staff")
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 @require_POST
 def invitation_withdraw(
     request: HttpRequest, pk: int, membership: MerchantMembership

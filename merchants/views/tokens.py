@@ -17,11 +17,11 @@ from api.models import ApiToken
 from api.selectors import api_token_list_for_merchant
 from api.services import api_token_create, api_token_revoke
 from api.throttling import TokenCreateThrottle
+from core.decorators import role_required
 from core.errors import DomainError
 from core.forms import DomainErrorForm
 
 from ..models import MerchantMembership
-from ._access import merchant_staff_page
 
 
 class TokenForm(DomainErrorForm):
@@ -59,7 +59,7 @@ def _page(request, membership, form, *, created=None, status=200) -> HttpRespons
 
 
 @never_cache
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def tokens(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The merchant's tokens, and a form to make one; a new token's text is shown once."""
     if request.method != "POST":
@@ -85,7 +85,7 @@ def tokens(request: HttpRequest, membership: MerchantMembership) -> HttpResponse
 
 
 @require_POST
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def token_revoke(request: HttpRequest, membership: MerchantMembership, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, account__merchant=membership.merchant)
     api_token_revoke(token=token, actor=request.user)

@@ -3,13 +3,14 @@ endpoint's delivery log, redeliver, disable and enable. Agents and everyone else
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.decorators import role_required
 from core.errors import DomainError
 from core.forms import DomainErrorForm
 from core.paging import keyset_page
@@ -26,7 +27,6 @@ from ..webhooks import (
     webhook_redeliver,
     webhook_target,
 )
-from ._access import merchant_staff_page, not_found
 
 LOG_PAGE_SIZE = 25
 
@@ -59,12 +59,12 @@ class WebhookForm(DomainErrorForm):
 def _endpoint(request: HttpRequest, membership: MerchantMembership, pk: int) -> WebhookEndpoint:
     endpoint = webhook_endpoint_get(membership.merchant, pk)
     if endpoint is None:
-        raise not_found(request)
+        raise Http404("No such page.")
     return endpoint
 
 
 @never_cache  # the page that shows a new secret must not be kept by the browser
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def webhooks(request: HttpRequest, membership: MerchantMembership) -> HttpResponse:
     """The merchant's endpoints, and the form to register one (whose secret is shown once)."""
     form = WebhookForm(request.POST or None)
@@ -94,7 +94,7 @@ def webhooks(request: HttpRequest, membership: MerchantMembership) -> HttpRespon
     )
 
 
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def webhook_detail(request: HttpRequest, membership: MerchantMembership, pk: int) -> HttpResponse:
     """One endpoint: its settings and its delivery log, newest first, in keyset pages."""
     endpoint = _endpoint(request, membership, pk)
@@ -120,7 +120,7 @@ def webhook_detail(request: HttpRequest, membership: MerchantMembership, pk: int
 
 
 @require_POST
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def webhook_enable(request: HttpRequest, membership: MerchantMembership, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, membership, pk)
     enabled = request.POST.get("enabled") == "1"
@@ -132,7 +132,7 @@ def webhook_enable(request: HttpRequest, membership: MerchantMembership, pk: int
 
 
 @require_POST
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def webhook_remove(request: HttpRequest, membership: MerchantMembership, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, membership, pk)
     webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
@@ -141,14 +141,14 @@ def webhook_remove(request: HttpRequest, membership: MerchantMembership, pk: int
 
 
 @require_POST
-@merchant_staff_page(owners_only=True)
+@role_required("merchant", owners_only=True)
 def webhook_redeliver_one(
     request: HttpRequest, membership: MerchantMembership, pk: int, delivery_id: int
 ) -> HttpResponse:
     endpoint = _endpoint(request, membership, pk)
     delivery = webhook_deliveries_for_endpoint(endpoint).filter(pk=delivery_id).first()
     if delivery is None:
-        raise not_found(request)
+        raise Http404("No such page.")
     webhook_redeliver(delivery=delivery, actor=request.user)
     messages.success(request, _("The delivery is queued again."))
     return redirect("merchants:webhook", pk=endpoint.pk)

@@ -66,7 +66,8 @@ def complainant(request: HttpRequest, pk: int, membership) -> HttpResponse:
     """One complainant: the counts, the evidence (their cases in the subtree over twelve months,
     with the merchants' flags and claims), the decisions so far, and the form to decide."""
     office = membership.office
-    consumer = complainant_get_for_office(office, pk)
+    subtree_ids = office_subtree_ids(office)
+    consumer = complainant_get_for_office(office, pk, subtree_ids=subtree_ids)
     form = ComplainantReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,7 +83,6 @@ def complainant(request: HttpRequest, pk: int, membership) -> HttpResponse:
             messages.success(request, _("The decision has been recorded."))
             return redirect("regulators:complainant", pk=consumer.pk)
     now = timezone.now()
-    subtree_ids = office_subtree_ids(office)
     page = complainant_case_page(
         office, consumer, now=now, cursor=request.GET.get("after"), subtree_ids=subtree_ids
     )

@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import Referral
 from core.audit import audit_record
 from core.dates import local_date, week_start
 from core.decorators import role_required
@@ -14,7 +13,7 @@ from core.exports import FORMATS, export_response
 from core.forms import PeriodForm
 from core.models import AuditEntry
 
-from ..selectors import QUEUES, office_cases, office_dashboard, office_subtree_ids
+from ..selectors import QUEUES, in_subtree, office_cases, office_dashboard, office_open_referrals
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, dict]:
@@ -114,11 +113,7 @@ def _queue_rows(name: str):
     status, deadline = QUEUES[name]
 
     def rows(office):
-        cases = (
-            office_cases(office, subtree_ids=office_subtree_ids(office))
-            .filter(status=status)
-            .order_by(deadline, "pk")
-        )
+        cases = office_cases(office).filter(status=status).order_by(deadline, "pk")
         header = [
             str(h)
             for h in (
@@ -148,9 +143,7 @@ def _queue_rows(name: str):
 
 
 def _referral_rows(office):
-    referrals = Referral.objects.filter(
-        status=Referral.Status.REFERRED, office_id__in=office_subtree_ids(office)
-    ).order_by("decide_due_at", "pk")
+    referrals = in_subtree(office_open_referrals(), office).order_by("decide_due_at", "pk")
     header = [
         str(h)
         for h in (_("Case number"), _("Merchant"), _("Suspected violation of"), _("Decide by"))

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.deadlines import days_left
 from cases.models import DEADLINES, DeadlinePolicy
+from cases.selectors import deadline_shown
 from cases.services import Business, complaint_intake
 from consumers.forms import ComplaintDetailsForm
 from core.calendar import current_calendar
@@ -26,29 +26,18 @@ from ..selectors import (
     office_subtree_ids,
 )
 
-QUEUE_DEADLINE_KEY = {"intake": "intake", "mediation": "mediation"}
 # The fields of the complaint itself on the registration form (the consumer's phone is above).
 COMPLAINT_FIELDS = [name for name in ComplaintDetailsForm.base_fields if name != "contact_phone"]
 
 
-def _with_deadline(cases, key: str, now, calendar) -> list[dict]:
-    """Each case of a queue with the queue's deadline, counted as on every page."""
-    kind = DEADLINES[key]
+def _with_deadline(cases, queue: str, now, calendar) -> list[dict]:
+    """Each case of a queue with the queue's deadline (the deadline of the same name), shown as
+    on every page (``cases.selectors.deadline_shown``)."""
+    kind = DEADLINES[queue]
     shown = []
     for case in cases:
         due = kind.due_at(case)
-        deadline = None
-        if due:
-            left, today_counts = days_left(now, due, kind.unit, calendar)
-            deadline = {
-                "key": key,
-                "due_at": due,
-                "working_days": True,
-                "overdue": now > due,
-                "left": left,
-                "today_counts": today_counts,
-                "provisional": kind.is_provisional(case),
-            }
+        deadline = deadline_shown(case, kind, due, now, calendar) if due else None
         shown.append({"case": case, "deadline": deadline})
     return shown
 
@@ -84,7 +73,7 @@ def queue(request: HttpRequest, membership, name: str) -> HttpResponse:
             "office": office,
             "name": name,
             "status": QUEUES[name][0],
-            "rows": _with_deadline(page.rows, QUEUE_DEADLINE_KEY[name], now, calendar),
+            "rows": _with_deadline(page.rows, name, now, calendar),
             "page": page,
             "policy": DeadlinePolicy.cached(),
         },
