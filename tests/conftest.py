@@ -11,13 +11,16 @@ yves     officer, Yingze (another county office)
 Every test runs on a frozen clock (see `_frozen_clock`): Wednesday 2026-03-04 10:00 in Shanghai,
 an ordinary working week, unless ODR_TEST_NOW names another instant. CI runs the suite a second
 time inside Spring Festival week (ODR_TEST_NOW=2026-02-18T10:00:00+08:00) to prove that no test
-depends on the day it runs.
+depends on the day it runs: dates a test types are counted from the suite's day (``TODAY``,
+``days_from_today``, ``on_day``). The few worked examples of the statutory calendar, values
+counted by hand for one week, say so in their name (``_as_counted_for_wed_4_march``) and stand
+the clock at that week (``wed_4_march``).
 """
 
 import os
 import socket
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -112,6 +115,33 @@ def _instant_from_environment() -> datetime:
 
 
 TEST_NOW = _instant_from_environment()
+# The suite's day in Shanghai: dates a test types into a form or sends to the API are counted
+# from it, so that they mean the same (a purchase last week, a promise next week) on any day.
+TODAY = TEST_NOW.astimezone(SHANGHAI).date()
+
+# The instant of the worked examples: values counted by hand on the statutory calendar for one
+# ordinary week (days left, the date a deadline falls on, figures of cases filed on given days).
+# A test that checks such values cannot follow ODR_TEST_NOW; it asks for ``wed_4_march`` and its
+# name ends ``_as_counted_for_wed_4_march``. Every other test follows the suite's clock.
+WORKED_EXAMPLE_NOW = at(2026, 3, 4, 10)
+
+
+def days_from_today(days: int) -> str:
+    """The ISO date ``days`` after the suite's day (before it when negative)."""
+    return (TODAY + timedelta(days=days)).isoformat()
+
+
+def on_day(days: int, hour: int, minute: int = 0) -> datetime:
+    """``hour``:``minute`` in Shanghai on the day ``days`` after the suite's day."""
+    day = TODAY + timedelta(days=days)
+    return at(day.year, day.month, day.day, hour, minute)
+
+
+@pytest.fixture
+def wed_4_march(time_machine):
+    """Stand the clock still at Wed 2026-03-04 10:00 Shanghai, whatever ODR_TEST_NOW says: for
+    the worked examples (``WORKED_EXAMPLE_NOW``)."""
+    time_machine.move_to(WORKED_EXAMPLE_NOW, tick=False)
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ from merchants.webhooks import webhook_endpoint_create
 from regulators.models import BusinessInvitation, Office
 from regulators.services import business_invite
 from tests import factories as f
-from tests.conftest import at
+from tests.conftest import TEST_NOW, on_day
 
 ANON = "anonymous"
 A, B = "consumer_a", "consumer_b"
@@ -55,8 +55,9 @@ APP = "applicant"
 ADM = "admin_without_totp"
 PERSONAS = [ANON, A, B, AG1, OW1, AG2, OW2, OX, OY, SUP, APP, ADM]
 
-# The instant every request of the matrix is made at: Wed 2026-03-04 10:00 Shanghai.
-INSTANT = at(2026, 3, 4, 10)
+# The instant every request of the matrix is made at: the suite's (ODR_TEST_NOW); the world is
+# built over the three days before it.
+INSTANT = TEST_NOW
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 # The link of merchant 1's staff invitation (its SHA-256 is what is stored).
 INVITATION_TOKEN = "page-matrix-invitation-token-0123456789abcdefgh"
@@ -206,19 +207,19 @@ def build_world(media: str) -> World:
         actor=users[OW1],
         url="https://8.8.8.8/odr",
         events=["case.submitted", "case.message"],
-        now=at(2026, 3, 1, 9),
+        now=on_day(-3, 9),
     )
-    case_a = _complaint(users[A], merchant_1, at(2026, 3, 2, 10))
+    case_a = _complaint(users[A], merchant_1, on_day(-2, 10))
     evidence_a = case_services.evidence_add(
-        case=case_a, actor=users[A], file=png(), now=at(2026, 3, 2, 10, 5)
+        case=case_a, actor=users[A], file=png(), now=on_day(-2, 10, 5)
     )
-    case_b = _complaint(users[B], merchant_2, at(2026, 3, 2, 10, 30), subject="衣服褪色")
+    case_b = _complaint(users[B], merchant_2, on_day(-2, 10, 30), subject="衣服褪色")
 
     # A business complained about before anyone applied for it; then the applicant applies.
     prior = merchant_services.merchant_find_or_create_respondent(
         name="龙城家电", region_code="140105", credit_code=PRIOR_CODE, address="太原市小店区"
     )
-    case_pre = _complaint(carol, prior, at(2026, 3, 2, 9), subject="冰箱不制冷")
+    case_pre = _complaint(carol, prior, on_day(-2, 9), subject="冰箱不制冷")
     merchant_services.merchant_apply(
         users[APP],
         name="龙城家电",
@@ -230,7 +231,7 @@ def build_world(media: str) -> World:
         industry="家电零售",
         contact_phone="0351-7654321",
         undertaking=True,
-        now=at(2026, 3, 3, 9),
+        now=on_day(-1, 9),
     )
     prior.refresh_from_db()
     assert prior.odr_status == Merchant.OdrStatus.APPLIED
@@ -241,21 +242,21 @@ def build_world(media: str) -> World:
         actor=users[APP],
         url="https://8.8.4.4/odr",
         events=["case.message"],
-        now=at(2026, 3, 3, 9, 30),
+        now=on_day(-1, 9, 30),
     )
     case_services.case_post_message(
-        case=case_pre, actor=carol, body="请尽快处理，冰箱里的东西都坏了。", now=at(2026, 3, 3, 10)
+        case=case_pre, actor=carol, body="请尽快处理，冰箱里的东西都坏了。", now=on_day(-1, 10)
     )
 
     snack = merchant_services.merchant_find_or_create_respondent(
         name="柳巷小吃店", region_code="140105", credit_code=SNACK_CODE, address="太原市小店区"
     )
-    case_snack = _complaint(carol, snack, at(2026, 3, 2, 9, 30), subject="饭菜变质")
+    case_snack = _complaint(carol, snack, on_day(-2, 9, 30), subject="饭菜变质")
     letter = business_invite(
         merchant=snack,
         actor=users[OX],
         channel=BusinessInvitation.Channel.LETTER,
-        now=at(2026, 3, 3, 11),
+        now=on_day(-1, 11),
     )
 
     with mock.patch("merchants.services.secrets.token_urlsafe", return_value=INVITATION_TOKEN):
@@ -265,13 +266,13 @@ def build_world(media: str) -> World:
             email="invitee@example.cn",
             role=MerchantMembership.Role.AGENT,
             site_url="http://testserver/",
-            now=at(2026, 3, 3, 12),
+            now=on_day(-1, 12),
         )
     template_1 = merchant_services.reply_template_save(
         merchant=merchant_1, actor=users[OW1], title="问候", body="您好，{consumer_name}。"
     )
     token_1, _text = api_token_create(
-        merchant=merchant_1, actor=users[OW1], name="ERP", scope="read", now=at(2026, 3, 3, 13)
+        merchant=merchant_1, actor=users[OW1], name="ERP", scope="read", now=on_day(-1, 13)
     )
 
     world = World(

@@ -709,13 +709,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _at_the_matrix_instant(time_machine):
-    """Every request at Wed 2026-03-04 10:00 Shanghai, as the world was built, whatever
-    ODR_TEST_NOW says."""
-    time_machine.move_to(INSTANT, tick=True)
-
-
-@pytest.fixture(autouse=True)
 def _the_worlds_files(request, settings):
     """The files of the world (evidence, the business licence) stay where it stored them."""
     if "world" in request.fixturenames:

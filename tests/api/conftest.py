@@ -6,14 +6,13 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from api.services import api_token_create, hotline_token_create
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """These tests count days from Wed 2026-03-04 10:00 (an ordinary working week), whatever
-    ODR_TEST_NOW says; the clock keeps ticking for the live server."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=True)
+    """The suite's instant (ODR_TEST_NOW); the clock keeps ticking for the live server."""
+    time_machine.move_to(TEST_NOW, tick=True)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ life taken by the party the engine allows, through the same forms and services a
 
 import io
 import re
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from PIL import Image
 from cases.forms import ACTION_FORMS
 from cases.models import Agreement, CallbackVisit, Case, Evidence, Referral, Resolution, Status
 from cases.rules import Action
-from tests.conftest import at
+from tests.conftest import TODAY, at, days_from_today
 
 
 def act(client, case, action: str, data=None, *, expect=200, **kwargs):
@@ -35,7 +35,8 @@ def png(name="photo.png") -> SimpleUploadedFile:
 
 
 def offer(**kw) -> dict:
-    return {"remedy": "refund", "amount": "199.50", "fulfil_by": "2026-03-20", "text": "退款"} | kw
+    promise = {"remedy": "refund", "amount": "199.50", "fulfil_by": days_from_today(16)}
+    return promise | {"text": "退款"} | kw
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_the_regulators_other_decisions(parties, file_case, offices, alice, bob)
         office,
         concluded,
         "conclude_mediation",
-        {"remedy": "repair", "amount": "0", "fulfil_by": "2026-03-31", "text": "维修"},
+        {"remedy": "repair", "amount": "0", "fulfil_by": days_from_today(27), "text": "维修"},
     )
     assert status_of(concluded) == (Status.SETTLED, "")
     act(office, terminated, "accept")
@@ -175,7 +176,14 @@ def test_every_action_of_the_engine_is_taken_through_the_api_above():
     [
         ("merchant", "post_message", {"body": ""}, 400, "required", "body"),
         ("merchant", "post_message", {"body": ["a", "b"]}, 400, "invalid", "body"),
-        ("merchant", "make_offer", offer(fulfil_by="2026-03-01"), 400, "invalid", "fulfil_by"),
+        (
+            "merchant",
+            "make_offer",
+            offer(fulfil_by=days_from_today(-3)),
+            400,
+            "invalid",
+            "fulfil_by",
+        ),
         ("merchant", "make_offer", offer(remedy="cash"), 400, "invalid_choice", "remedy"),
         ("merchant", "make_offer", offer(amount="1.234"), 400, "max_decimal_places", "amount"),
         ("merchant", "make_offer", offer(text="x" * 5001), 400, "max_length", "text"),
@@ -221,5 +229,5 @@ def test_an_action_after_the_deadline_meets_the_state_the_deadline_made(
 
 
 def test_the_fulfil_by_date_is_read_as_a_date(parties, case):
-    act(parties["merchant"], case, "make_offer", offer(fulfil_by="2026-03-20"))
-    assert Case.objects.get(pk=case.pk).offers.get().fulfil_by == date(2026, 3, 20)
+    act(parties["merchant"], case, "make_offer", offer(fulfil_by=days_from_today(16)))
+    assert Case.objects.get(pk=case.pk).offers.get().fulfil_by == TODAY + timedelta(days=16)

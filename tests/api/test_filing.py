@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from cases.models import Case, CaseEvent, Channel, Status
 from merchants.models import Merchant
-from tests.conftest import sign_in
+from tests.conftest import days_from_today, sign_in
 
 URL = "/api/v1/consumer/cases/"
 
@@ -22,7 +22,7 @@ def complaint(**overrides) -> dict:
         "claim_remedy": "refund",
         "amount_claimed": "299.00",
         "amount_paid": "299.00",
-        "purchase_date": "2026-02-20",
+        "purchase_date": days_from_today(-12),
         "order_reference": "JD-0001",
     }
     fields.update(overrides)
@@ -65,7 +65,7 @@ def test_a_described_business_goes_to_the_office_of_its_region(as_user, alice, o
         ({"subject": ""}, "subject", "blank"),
         ({"facts": "经过" * 1001}, "facts", "max_length"),
         ({"merchant_region_code": "999999"}, "merchant_region_code", "invalid"),
-        ({"purchase_date": "2026-03-05"}, "purchase_date", "invalid"),
+        ({"purchase_date": days_from_today(1)}, "purchase_date", "invalid"),
         ({"amount_claimed": "-1"}, "amount_claimed", "min_value"),
         ({"contact_phone": "12345"}, "contact_phone", "invalid"),
         ({"claim_remedy": "cash"}, "claim_remedy", "invalid_choice"),

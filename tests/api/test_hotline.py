@@ -8,6 +8,7 @@ from api.services import api_token_create, hotline_token_create
 from cases.models import Case, CaseEvent, Channel, Status
 from merchants.models import Merchant
 from tests import factories as f
+from tests.conftest import days_from_today
 
 URL = "/api/v1/hotline/complaints/"
 
@@ -23,7 +24,7 @@ def ticket(**overrides) -> dict:
         "facts": "市民来电反映：收到的耳机无法开机。",
         "claim": "退货退款",
         "amount_claimed": "299.00",
-        "purchase_date": "2026-02-20",
+        "purchase_date": days_from_today(-12),
     }
     fields.update(overrides)
     return fields

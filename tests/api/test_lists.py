@@ -53,7 +53,9 @@ def test_a_consumer_filters_open_or_closed(as_user, file_case, alice):
     assert response.status_code == 200  # not a yes or a no: no filter, as on the page
 
 
-def test_the_inbox_by_the_merchants_deadline_with_filters(bearer, acme_token, file_case, alice):
+def test_the_inbox_by_the_merchants_deadline_with_filters_as_counted_for_wed_4_march(
+    wed_4_march, bearer, acme_token, file_case, alice
+):
     late = file_case(now=at(2026, 3, 3, 9), order_reference="JD-1")
     early = file_case(now=at(2026, 3, 2, 9))
     closed = file_case(now=at(2026, 3, 2, 8))

@@ -11,7 +11,7 @@ from merchants.models import Merchant
 from merchants.selectors import merchant_search
 from tests import factories as f
 from tests.cases.test_evidence import ELF, _js_open_action, jpeg_with_gps, pdf_bytes, upload
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, days_from_today, sign_in
 
 URL = reverse("consumers:complaint_new")
 SEARCH = reverse("consumers:merchant_results")
@@ -20,8 +20,8 @@ PREFIX = "filing_wizard"
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant (ODR_TEST_NOW), standing still."""
+    time_machine.move_to(TEST_NOW, tick=False)
 
 
 def step(client, name: str, data: dict, files: dict | None = None, **extra):
@@ -37,7 +37,7 @@ COMPLAINT = {
     "claim": "退货退款",
     "amount_claimed": "299.00",
     "amount_paid": "299.00",
-    "purchase_date": "2026-01-05",
+    "purchase_date": days_from_today(-58),
     "order_reference": "JD-1",
     "contact_phone": "13812341234",
 }
@@ -97,7 +97,9 @@ def test_a_known_active_merchant_chosen_from_search_receives_the_complaint(
     assert len(stored(media)) == 1
 
 
-def test_the_filed_page_says_who_has_the_case_until_when_and_what_follows(client, consumer, acme):
+def test_the_filed_page_says_who_has_the_case_until_when_as_counted_for_wed_4_march(
+    wed_4_march, client, consumer, acme
+):
     response = file_against(client, {"merchant": acme.pk})
     page = client.get(response.url).content.decode()
     case = Case.objects.get()

@@ -6,15 +6,15 @@ from django.urls import reverse
 
 from cases import services
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 HOME = reverse("consumers:home")
 
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant (ODR_TEST_NOW), standing still."""
+    time_machine.move_to(TEST_NOW, tick=False)
 
 
 @pytest.mark.parametrize("rows", [1, 40])
@@ -34,7 +34,9 @@ def test_home_query_count_does_not_grow_with_the_cases(
     assert len(response.context["rows"]) == min(rows, 20)
 
 
-def test_my_cases_show_the_next_deadline_with_working_days_left(client, file_case, alice):
+def test_my_cases_show_the_next_deadline_with_working_days_left_as_counted_for_wed_4_march(
+    client, file_case, alice, wed_4_march
+):
     case = file_case()
     sign_in(client, alice)
     body = client.get(HOME).content.decode()

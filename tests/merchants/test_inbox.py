@@ -9,7 +9,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import Case, CaseEvent, Status
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 HOME = reverse("merchants:home")
 BULK = reverse("merchants:acknowledge_many")
@@ -17,8 +17,8 @@ BULK = reverse("merchants:acknowledge_many")
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """These tests count days from Wed 2026-03-04 10:00, whatever ODR_TEST_NOW says."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant (ODR_TEST_NOW), standing still."""
+    time_machine.move_to(TEST_NOW, tick=False)
 
 
 def numbers(response) -> list[str]:
@@ -60,7 +60,9 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
     assert len(response.context["rows"]) == min(cases, 25)
 
 
-def test_open_cases_come_by_the_merchants_deadline_soonest_first(client, file_case, staff, alice):
+def test_open_cases_come_by_the_merchants_deadline_soonest_first_as_counted_for_wed_4_march(
+    wed_4_march, client, file_case, staff, alice
+):
     late = file_case(now=at(2026, 3, 3, 9))
     early = file_case(now=at(2026, 3, 2, 9))
     closed = file_case(now=at(2026, 3, 2, 8))
@@ -101,7 +103,9 @@ def test_filters_and_search(client, file_case, staff, alice):
     assert numbers(client.get(HOME, {"status": "not-a-status"})) != []  # ignored, all open
 
 
-def test_due_soon_and_overdue(client, file_case, staff, time_machine):
+def test_due_soon_and_overdue_as_counted_for_wed_4_march(
+    wed_4_march, client, file_case, staff, time_machine
+):
     soon = file_case(now=at(2026, 2, 20, 9))  # settle by Fri 03-06, 3 working days from 03-04
     later = file_case(now=at(2026, 3, 3, 9))
     late_ack = file_case(now=at(2026, 2, 26, 9))  # acknowledgement was due 03-02

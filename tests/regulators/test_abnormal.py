@@ -12,15 +12,16 @@ from regulators.models import ComplainantFlag, ComplainantReview
 from regulators.selectors import complainant_reviews
 from regulators.services import complainant_flag, complainant_review
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 LIST = reverse("regulators:complainants")
 
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine, settings):
-    """Twelve months back from Wed 2026-03-04 10:00; small thresholds for small fixtures."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant, standing still (twelve months back from it); small thresholds for
+    small fixtures."""
+    time_machine.move_to(TEST_NOW, tick=False)
     settings.ODR_ABNORMAL_COMPLAINTS = 3
     settings.ODR_ABNORMAL_MERCHANTS = 2
 

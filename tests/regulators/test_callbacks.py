@@ -16,15 +16,15 @@ from regulators.models import CallbackSample
 from regulators.services import callback_sample, callback_selected, callback_share
 from regulators.tasks import sample_callbacks
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import on_day, sign_in
 
 LIST = reverse("regulators:callbacks")
 
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """The nightly sample runs on Wed 2026-03-04, for the cases closed on Tue 2026-03-03."""
-    time_machine.move_to(at(2026, 3, 4, 1, 30), tick=False)
+    """The nightly sample runs at 01:30 on the suite's day, for the cases closed the day before."""
+    time_machine.move_to(on_day(0, 1, 30), tick=False)
 
 
 def closed(file_case, region="140105", when=None):
@@ -33,10 +33,10 @@ def closed(file_case, region="140105", when=None):
     case = file_case(
         consumer=consumer,
         merchant=f.MerchantFactory(region_code=region),
-        now=at(2026, 3, 2, 10),
+        now=on_day(-2, 10),
     )
     return case_services.case_withdraw(
-        case=case, actor=consumer, reason="", now=when or at(2026, 3, 3, 15)
+        case=case, actor=consumer, reason="", now=when or on_day(-1, 15)
     )
 
 
@@ -87,30 +87,30 @@ def test_the_sample_is_taken_once_when_the_task_runs_twice(settings, file_case):
 
 def test_every_case_closed_the_day_before_is_sampled_when_the_share_is_all(settings, file_case):
     settings.ODR_CALLBACK_SHARE = 1.0
-    yesterday = [closed(file_case, when=at(2026, 3, 3, h)) for h in (0, 12, 23)]
-    closed(file_case, when=at(2026, 3, 4, 0, 30))  # today: tomorrow night's sample
+    yesterday = [closed(file_case, when=on_day(-1, h)) for h in (0, 12, 23)]
+    closed(file_case, when=on_day(0, 0, 30))  # today: tomorrow night's sample
     sample_callbacks.delay()
     assert sampled() == {case.pk for case in yesterday}
 
 
 def test_open_cases_are_never_sampled(settings, file_case):
     settings.ODR_CALLBACK_SHARE = 1.0
-    file_case(now=at(2026, 3, 3, 10))
-    assert callback_sample(now=at(2026, 3, 4, 1, 30)) == 0
+    file_case(now=on_day(-1, 10))
+    assert callback_sample(now=on_day(0, 1, 30)) == 0
     assert sampled() == set()
 
 
 def test_a_night_the_scheduler_missed_is_made_up_the_next_night(settings, file_case):
     settings.ODR_CALLBACK_SHARE = 1.0
-    monday = closed(file_case, when=at(2026, 3, 2, 18))
-    sample_callbacks.delay()  # Wednesday night: Monday's and Tuesday's cases
-    assert sampled() == {monday.pk}
+    day_before_yesterday = closed(file_case, when=on_day(-2, 18))
+    sample_callbacks.delay()  # tonight: the cases of the last two days
+    assert sampled() == {day_before_yesterday.pk}
 
 
 def test_each_case_goes_to_the_list_of_the_office_that_owns_it(settings, file_case, offices):
     settings.ODR_CALLBACK_SHARE = 1.0
     xiaodian, yingze = closed(file_case, "140105"), closed(file_case, "140106")
-    callback_sample(now=at(2026, 3, 4, 1, 30))
+    callback_sample(now=on_day(0, 1, 30))
     owners = dict(CallbackSample.objects.values_list("case_id", "office_id"))
     assert owners == {xiaodian.pk: offices["140105"].pk, yingze.pk: offices["140106"].pk}
 
@@ -158,7 +158,7 @@ def test_the_officer_records_the_call_on_the_case_page(client, file_case, olivia
 def test_the_scale_decides_whether_the_consumer_is_satisfied(file_case, olivia, level, satisfied):
     case = closed(file_case)
     visit = case_services.callback_record(
-        case=case, actor=olivia, satisfaction=level, outcome_real=True, now=at(2026, 3, 4, 10)
+        case=case, actor=olivia, satisfaction=level, outcome_real=True, now=on_day(0, 10)
     )
     assert (visit.satisfaction, visit.satisfied, visit.outcome_real) == (level, satisfied, True)
     event = case.events.order_by("-seq").first()
@@ -168,14 +168,14 @@ def test_the_scale_decides_whether_the_consumer_is_satisfied(file_case, olivia, 
 def test_a_level_off_the_scale_is_refused(file_case, olivia):
     with pytest.raises(ValidationFailed):
         case_services.callback_record(
-            case=closed(file_case), actor=olivia, satisfaction="ecstatic", now=at(2026, 3, 4, 10)
+            case=closed(file_case), actor=olivia, satisfaction="ecstatic", now=on_day(0, 10)
         )
 
 
 def test_a_supervising_office_sees_the_case_but_only_the_owning_office_records(file_case, sam):
     with pytest.raises(ActionNotAllowed):
         case_services.callback_record(
-            case=closed(file_case), actor=sam, satisfaction="satisfied", now=at(2026, 3, 4, 10)
+            case=closed(file_case), actor=sam, satisfaction="satisfied", now=on_day(0, 10)
         )
 
 
@@ -187,7 +187,7 @@ def lists(settings, file_case, offices):
     """One sampled case in Xiaodian, one in Yingze."""
     settings.ODR_CALLBACK_SHARE = 1.0
     cases = {"140105": closed(file_case, "140105"), "140106": closed(file_case, "140106")}
-    callback_sample(now=at(2026, 3, 4, 1, 30))
+    callback_sample(now=on_day(0, 1, 30))
     return cases
 
 
@@ -249,8 +249,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, db):
 
 def test_the_list_is_paged_latest_closed_first(settings, client, file_case, olivia):
     settings.ODR_CALLBACK_SHARE = 1.0
-    cases = [closed(file_case, when=at(2026, 3, 3, 8, minute)) for minute in range(27)]
-    callback_sample(now=at(2026, 3, 4, 1, 30))
+    cases = [closed(file_case, when=on_day(-1, 8, minute)) for minute in range(27)]
+    callback_sample(now=on_day(0, 1, 30))
     sign_in(client, olivia)
     first = client.get(LIST).context["page"]
     newest_first = [case.number for case in reversed(cases)]
@@ -265,7 +265,7 @@ def test_the_list_runs_a_fixed_number_of_queries(
 ):
     settings.ODR_CALLBACK_SHARE = 1.0
     made = [closed(file_case, "140105" if i % 2 else "140106") for i in range(cases)]
-    callback_sample(now=at(2026, 3, 4, 1, 30))
+    callback_sample(now=on_day(0, 1, 30))
     case_services.callback_record(case=made[0], actor=yves, satisfaction="satisfied")
     sign_in(client, sam)
     # Session, user with its role rows, the office and the second factor (4); the subtree's

@@ -14,7 +14,7 @@ from merchants.models import Merchant
 from regulators.models import BusinessInvitation
 from regulators.services import business_invite
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 LIST = reverse("regulators:businesses")
 INVITATIONS = reverse("regulators:invitations")
@@ -23,8 +23,8 @@ _codes = itertools.count(8001)
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    """These tests count twelve months back from Wed 2026-03-04 10:00."""
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant (ODR_TEST_NOW), standing still: twelve months count back from it."""
+    time_machine.move_to(TEST_NOW, tick=False)
 
 
 def business(region="140105", **fields) -> Merchant:

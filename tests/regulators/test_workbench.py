@@ -8,7 +8,7 @@ from cases import services
 from cases.models import Case, Channel, Status
 from merchants.models import Merchant
 from tests import factories as f
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, sign_in
 
 INTAKE = reverse("regulators:queue", args=["intake"])
 MEDIATION = reverse("regulators:queue", args=["mediation"])
@@ -17,7 +17,8 @@ REGISTER = reverse("regulators:register")
 
 @pytest.fixture(autouse=True)
 def _frozen(time_machine):
-    time_machine.move_to(at(2026, 3, 4, 10), tick=False)
+    """The suite's instant (ODR_TEST_NOW), standing still."""
+    time_machine.move_to(TEST_NOW, tick=False)
 
 
 def numbers(response) -> list[str]:
