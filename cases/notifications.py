@@ -22,10 +22,11 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -326,7 +327,8 @@ class _Senders:
     server (kept open for the relay run). Nothing here touches the database."""
 
     def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=settings.ODR_OUTBOX_SENDERS)
+        self.size = settings.ODR_OUTBOX_SENDERS
+        self.pool = ThreadPoolExecutor(max_workers=self.size)
         self.local = threading.local()
         self.connections: list = []
         self.lock = threading.Lock()
@@ -346,11 +348,39 @@ class _Senders:
                 mail_connection.close()
             raise
 
-    def mail(self, message: EmailMessage) -> Future:
-        return self.pool.submit(self._mail, message)
+    def mails(self, messages: list[tuple[Notification, EmailMessage]], flush: Callable[[], None]):
+        """Send each (notification, message); see ``_completed``."""
+        return self._completed(((note, self._mail, m) for note, m in messages), flush)
 
-    def post(self, delivery: WebhookDelivery) -> Future:
-        return self.pool.submit(webhook_post, delivery)
+    def posts(self, deliveries: list[WebhookDelivery], flush: Callable[[], None]):
+        """Post each delivery; see ``_completed``."""
+        return self._completed(((d, webhook_post, d) for d in deliveries), flush)
+
+    def _completed(self, jobs: Iterator[tuple], flush: Callable[[], None]) -> Iterator[tuple]:
+        """Run each job (the row it is for, a function, its argument) on the threads; yield
+        (row, future) as each completes. ``flush`` records the outcomes yielded so far: it is
+        called after every ``MARK_EVERY`` of them (the caller calls it once more at the end).
+
+        A job starts only while fewer than ODR_OUTBOX_SENDERS + MARK_EVERY jobs are started and
+        not yet recorded, however far the threads run ahead of the recording: a relay that dies
+        sends again at most that many."""
+        window = self.size + MARK_EVERY
+        running: dict[Future, object] = {}
+        unrecorded = completed = 0
+        while True:
+            while unrecorded < window and (job := next(jobs, None)) is not None:
+                row, function, argument = job
+                running[self.pool.submit(function, argument)] = row
+                unrecorded += 1
+            if not running:
+                return
+            done, _running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield running.pop(future), future
+                completed += 1
+                if completed >= MARK_EVERY:
+                    flush()
+                    unrecorded, completed = unrecorded - completed, 0
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -367,7 +397,7 @@ def _emails_relay(
         notes = Notification.objects.filter(pk__in=ids).select_related(
             "user", "event__case__merchant"
         )
-        sending = {}
+        messages = []
         for note in notes:
             if not note.user.email or not note.user.is_active:
                 # The address went since: told in the portal only.
@@ -382,18 +412,15 @@ def _emails_relay(
                 _email_failed(note, error, now)
                 report.emails_failed += 1
                 continue
-            sending[senders.mail(message)] = note
+            messages.append((note, message))
         # The marks are committed as the sends complete, a few at a time: a relay that dies
-        # sends again only what was in flight or sent in the last moment (MARK_EVERY at most).
+        # sends again only what was in flight or sent in the last moment.
         sent: list[int] = []
-        for future in as_completed(sending):
-            note = sending[future]
+        for note, future in senders.mails(messages, partial(_emails_mark_sent, sent, now)):
             error = future.exception()
             if error is None:
                 sent.append(note.pk)
                 report.emails_sent += 1
-                if len(sent) >= MARK_EVERY:
-                    _emails_mark_sent(sent, now)
             else:
                 _email_failed(note, error, now)
                 report.emails_failed += 1
@@ -439,17 +466,14 @@ def _webhooks_relay(
     )
     for ids in _claims(pending, now, event_ids, limit):
         deliveries = WebhookDelivery.objects.filter(pk__in=ids).select_related("endpoint")
-        posting = {senders.post(delivery): delivery for delivery in deliveries}
         # As for emails: the accepted ones are recorded a few at a time as they complete.
         accepted: list[tuple[WebhookDelivery, int]] = []
-        for future in as_completed(posting):
-            delivery = posting[future]
+        flush = partial(_deliveries_mark_accepted, accepted, now)
+        for delivery, future in senders.posts(list(deliveries), flush):
             outcome = future.result()  # webhook_post never raises for the network's faults
             if outcome.ok:
                 accepted.append((delivery, outcome.status))
                 report.webhooks_delivered += 1
-                if len(accepted) >= MARK_EVERY:
-                    _deliveries_mark_accepted(accepted, now)
             else:
                 with _marking():
                     _delivery_failed(delivery, outcome, now)

@@ -3,6 +3,7 @@ sends each email once, retries failures with growing pauses kept in the database
 sends one twice however often it runs."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -338,12 +339,21 @@ def test_a_relay_that_dies_can_repeat_only_the_last_few_deliveries(
 ):
     """The outcomes are committed as the sends complete, a few at a time: whenever the receiver
     gets a delivery, all but the last MARK_EVERY it accepted before are already recorded (seen
-    from another connection), so a relay dying then repeats at most those."""
+    from another connection), so a relay dying then repeats at most those and the one in flight
+    (one sender here), however slow the recording is."""
 
     def broker_down(*args, **kwargs):
         raise OSError("the broker is down")
 
     monkeypatch.setattr(tasks.notify_events, "apply_async", broker_down)  # the test relays
+    # Recording is slow (a loaded database): the sending thread must not run ahead of it.
+    record = notifications._deliveries_mark_accepted
+
+    def slow_record(*args):
+        time.sleep(0.05)
+        record(*args)
+
+    monkeypatch.setattr(notifications, "_deliveries_mark_accepted", slow_record)
     settings.ODR_OUTBOX_SENDERS = 1
     _endpoint, receiver.secret = webhook_endpoint_create(
         merchant=mallory.merchant_membership.merchant,
