@@ -9,9 +9,11 @@ from collections import deque
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.core.internal.ratelimit import RateLimitUsage, parse_rate
 from allauth.core.internal.ratelimit import clear as ratelimit_clear
 from allauth.core.internal.ratelimit import consume as ratelimit_consume
+from django.contrib.sites.requests import RequestSite
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -49,6 +51,20 @@ def _login_failed_rates() -> list[str]:
     return sorted(rates, key=lambda rate: parse_rate(rate).per != "key")
 
 
+class PortalSite(RequestSite):
+    """The site as allauth's mails name it: the portal's name, at the address it was reached at.
+
+    Without ``django.contrib.sites``, allauth names the site after the request's host, so mails
+    greeted people "from 127.0.0.1:8000" and their subjects began "[127.0.0.1:8000]". The name is
+    the portal's in the mail's language, the same in every deployment; the domain stays the
+    host (the links, and allauth's keys of failed sign-ins, are made from it).
+    """
+
+    def __init__(self, request) -> None:
+        super().__init__(request)
+        self.name = gettext("ODR 12315")
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
         return reverse("home")
@@ -62,6 +78,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_email(self, email: str) -> str | None:
         # Left out at sign-up, the email is NULL rather than "": the column is unique.
         return email or None
+
+    # --- Mails ---------------------------------------------------------------------------------
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Send allauth's mail with the portal named as the site (``PortalSite``)."""
+        site = PortalSite(allauth_context.request)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def format_email_subject(self, subject: str) -> str:
+        """Begin the subject with the portal's name, as the portal's own mails do."""
+        if account_settings.EMAIL_SUBJECT_PREFIX is not None:
+            return super().format_email_subject(subject)
+        return f"[{gettext('ODR 12315')}] {subject}"
 
     # --- Rate limits ---------------------------------------------------------------------------
 

@@ -189,6 +189,14 @@ class ThreadEntrySerializer(serializers.Serializer):
     message = MessageSerializer(allow_null=True)
     evidence = EvidenceSerializer(allow_null=True)
     offer = OfferSerializer(allow_null=True)
+    note = serializers.CharField(
+        allow_blank=True,
+        help_text=_(
+            "What the person wrote with this step: the fulfilment note, the report of "
+            "non-fulfilment, an evidence file's description, the rating's comment, a referral's "
+            "note; empty when none."
+        ),
+    )
 
 
 class ContactSerializer(serializers.Serializer):

@@ -228,8 +228,10 @@ class MerchantInboxApi(_ListApi):
     @extend_schema(
         operation_id="merchant_inbox",
         summary="The inbox (merchant staff)",
-        description="The merchant's cases by the deadline the merchant must meet, soonest "
-        "first (closed cases newest first), with the inbox's filters.",
+        description="The merchant's cases by the deadline the merchant must meet next "
+        "(acknowledging while a case is not acknowledged, then settling or fulfilling), soonest "
+        "first, cases where the merchant holds none after them (closed cases newest first), "
+        "with the inbox's filters.",
         parameters=[CURSOR_PARAMETER],
         responses={
             200: paged(InboxRowSerializer, "InboxPage"),
@@ -258,6 +260,7 @@ class MerchantInboxApi(_ListApi):
 class StatusCountSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     count = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text=_("How many of them are overdue."))
 
 
 class InboxCountsSerializer(serializers.Serializer):
@@ -272,8 +275,10 @@ class MerchantInboxCountsApi(_ListApi):
     @extend_schema(
         operation_id="merchant_inbox_counts",
         summary="The inbox's counts (merchant staff)",
-        description="How many of the merchant's cases are in each status, and how many open "
-        "ones are unacknowledged, overdue or due soon.",
+        description="How many of the merchant's cases are in each status and how many of "
+        "those are overdue, and how many open ones are unacknowledged, overdue or due soon "
+        "(by the deadline the merchant must meet next: acknowledging while a case is not "
+        "acknowledged).",
         responses={200: InboxCountsSerializer, **error_responses(*COMMON_ERRORS)},
         tags=["lists"],
     )
@@ -281,7 +286,8 @@ class MerchantInboxCountsApi(_ListApi):
         membership = _required(merchant_membership(request.user))
         counts = inbox_counts(membership.merchant, now=timezone.now(), calendar=current_calendar())
         counts["by_status"] = [
-            {"status": status, "count": n} for status, _label, n in counts["by_status"]
+            {"status": status, "count": n, "overdue": late}
+            for status, _label, n, late in counts["by_status"]
         ]
         return Response(InboxCountsSerializer(counts).data)
 

@@ -283,7 +283,11 @@ class TransferForm(ActionForm):
     action = Action.TRANSFER
     submit_label = _("Transfer")
     danger = True
-    to_office = forms.ModelChoiceField(label=_("To office"), queryset=Office.objects.none())
+    to_office = forms.ModelChoiceField(
+        label=_("To office"),
+        queryset=Office.objects.none(),
+        empty_label=_("Choose the office…"),
+    )
     reason = _reason_field(_("Why the case is transferred"))
 
     def __init__(self, *args, **kwargs):

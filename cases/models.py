@@ -1,7 +1,7 @@
 import operator
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import reduce
 
@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.cached import ProcessCopy
@@ -199,6 +200,12 @@ MERCHANT_DEADLINES = {
     Status.NEGOTIATING: "settle",
     Status.SETTLED: "fulfil",
 }
+# The deadline the merchant must meet next, which the inbox orders, filters and counts by: the
+# acknowledgement deadline while the case is not acknowledged (it lives only in ``submitted``),
+# else the status's deadline above (``merchant_due_at``). A case where the merchant holds none
+# takes a date after every deadline, so that it comes last in the same keyset order (by id).
+NO_MERCHANT_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+MERCHANT_NEXT_DUE = Coalesce("acknowledge_due_at", "merchant_due_at", Value(NO_MERCHANT_DEADLINE))
 PROVISIONAL_FIELDS = [k.provisional_field for k in DEADLINES.values() if k.provisional_field]
 # "Some deadline of the case is provisional": the condition of the index that finds them.
 ANY_PROVISIONAL = reduce(operator.or_, (Q(**{field: True}) for field in PROVISIONAL_FIELDS))
@@ -493,10 +500,14 @@ class Case(models.Model):
                 name="case_provisional_idx",
                 condition=ANY_PROVISIONAL,
             ),
-            # A merchant's cases of one status in deadline order (the inbox's status filters).
+            # A merchant's cases of one status by the deadline it must meet next (the inbox's
+            # status filters).
             models.Index(
-                fields=["merchant", "status", "merchant_due_at", "id"],
-                name="case_merchant_status_due_idx",
+                "merchant",
+                "status",
+                MERCHANT_NEXT_DUE,
+                "id",
+                name="case_merchant_status_next_idx",
             ),
             # A merchant's closed cases, newest first.
             models.Index(
@@ -504,11 +515,14 @@ class Case(models.Model):
                 name="case_merchant_closed_idx",
                 condition=Q(status=Status.CLOSED),
             ),
-            # The merchant inbox: by the merchant's deadline, by arrival, and by order number.
+            # The merchant inbox: its open cases by the deadline the merchant must meet next
+            # (also what is overdue or due soon), by arrival, and by order number.
             models.Index(
-                fields=["merchant", "merchant_due_at", "id"],
-                name="case_merchant_due_idx",
-                condition=Q(merchant_due_at__isnull=False),
+                "merchant",
+                MERCHANT_NEXT_DUE,
+                "id",
+                name="case_merchant_next_due_idx",
+                condition=~Q(status=Status.CLOSED),
             ),
             models.Index(fields=["merchant", "filed_at", "id"], name="case_merchant_filed_idx"),
             # What needs the merchant's attention, counted from small partial indexes.
@@ -885,9 +899,13 @@ class Agreement(models.Model):
     text = models.TextField()
     created_at = models.DateTimeField()
     fulfilled_marked_at = models.DateTimeField(null=True, blank=True)
+    # What the merchant said when marking it fulfilled (the refund's transaction number, the
+    # parcel's tracking number), and what the consumer said was not fulfilled.
+    fulfilment_note = models.TextField(blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmation_presumed = models.BooleanField(default=False)
     breach_reported_at = models.DateTimeField(null=True, blank=True)
+    breach_description = models.TextField(blank=True)
     # Working days from the day the complaint was filed to the day of the agreement (that day not
     # counted), fixed when the agreement is made: the dashboards average it in SQL.
     working_days_to_settle = models.PositiveIntegerField(null=True, blank=True)

@@ -110,7 +110,9 @@ def case_available_actions(
         elif status == Status.NOT_SETTLED:
             actions |= {Action.ESCALATE, Action.CLOSE}
         elif status == Status.SETTLED:
-            actions.add(Action.CONFIRM_FULFILMENT)
+            # The thread stays open while the agreement awaits fulfilment (a receipt, a tracking
+            # number, "not received yet").
+            actions |= {Action.POST_MESSAGE, Action.CONFIRM_FULFILMENT}
             # Non-fulfilment can be reported once the merchant claims fulfilment or the
             # fulfil-by date has passed (the sweep flags it), not before.
             agreement = case.current_agreement()
@@ -137,6 +139,7 @@ def case_available_actions(
         if status == Status.NEGOTIATING:
             actions.add(Action.DECLINE)
         if status == Status.SETTLED:
+            actions.add(Action.POST_MESSAGE)
             agreement = case.current_agreement()
             if agreement is not None and agreement.fulfilled_marked_at is None:
                 actions.add(Action.MARK_FULFILLED)

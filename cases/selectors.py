@@ -14,6 +14,8 @@ from core.models import AuditEntry
 
 from .deadlines import days_left, local_date
 from .models import (
+    DEADLINES,
+    MERCHANT_DEADLINES,
     OFFER_STATUSES,
     WORKING_DAYS,
     Agreement,
@@ -151,15 +153,42 @@ def case_thread_for(case: Case, party: Party, *, since: int = 0) -> list[dict]:
     messages = Message.objects.in_bulk(referred("message"))
     evidence = Evidence.objects.in_bulk(referred("evidence"))
     offers = Offer.objects.in_bulk(referred("offer"))
-    return [
-        {
+    agreements = Agreement.objects.in_bulk(referred("agreement"))  # no query when none
+    referrals = Referral.objects.in_bulk(referred("referral"))
+    entries = []
+    for event in events:
+        entry = {
             "event": event,
             "message": messages.get(event.data.get("message")),
             "evidence": evidence.get(event.data.get("evidence")),
             "offer": offers.get(event.data.get("offer")),
         }
-        for event in events
-    ]
+        entry["note"] = _typed_with(
+            event, entry, agreements.get(event.data.get("agreement")), referrals
+        )
+        entries.append(entry)
+    return entries
+
+
+def _typed_with(event: CaseEvent, entry: dict, agreement, referrals: dict) -> str:
+    """What the person typed with the step the event records (the chain keeps only its hash):
+    the fulfilment note, the report of non-fulfilment, an evidence file's description, the
+    rating's comment, the referral's note and its decision's (those two only regulators read)."""
+    E = CaseEvent.Type
+    referral = referrals.get(event.data.get("referral"))
+    if event.type == E.FULFILMENT_MARKED and agreement is not None:
+        return agreement.fulfilment_note
+    if event.type == E.BREACH_REPORTED and agreement is not None:
+        return agreement.breach_description
+    if event.type == E.EVIDENCE_ADDED and entry["evidence"] is not None:
+        return entry["evidence"].description
+    if event.type == E.RATED:
+        return event.case.rating_comment
+    if event.type == E.REFERRAL_OPENED and referral is not None:
+        return referral.note
+    if event.type == E.REFERRAL_DECIDED and referral is not None:
+        return referral.decision_note
+    return ""
 
 
 def case_filed_with(consumer, filing_key: str) -> Case | None:
@@ -196,6 +225,17 @@ def deadline_shown(
 def case_deadlines(case: Case, now: datetime, calendar: WorkCalendar) -> list[dict]:
     """Return the case's live deadlines as every page shows them (``deadline_shown``)."""
     return [deadline_shown(case, kind, due, now, calendar) for kind, due in live_deadlines(case)]
+
+
+def merchant_next_deadline(case: Case) -> tuple[DeadlineKind, datetime] | None:
+    """The deadline the merchant must meet next on ``case`` and when it is due, as
+    ``MERCHANT_NEXT_DUE`` picks it in SQL; None when the merchant holds none."""
+    if case.acknowledge_due_at is not None:
+        return DEADLINES["acknowledge"], case.acknowledge_due_at
+    key = MERCHANT_DEADLINES.get(case.status)
+    if key and case.merchant_due_at is not None:
+        return DEADLINES[key], case.merchant_due_at
+    return None
 
 
 def contact_masked(case: Case, party: Party) -> bool:

@@ -33,6 +33,7 @@ from .selectors import (
     case_read,
     case_thread_for,
     consumer_name_for,
+    merchant_next_deadline,
 )
 from .services.evidence import evidence_precheck
 from .tracking import tracking_allowed, tracking_failure_record, tracking_wait_seconds
@@ -91,8 +92,8 @@ def reply_choices(case: Case, party: Party) -> list[dict]:
         "case_number": case.number,
         "consumer_name": consumer_name_for(case, party),
         "claim": case.claim,
-        "deadline": date_format(timezone.localtime(case.merchant_due_at), "Y-m-d H:i")
-        if case.merchant_due_at
+        "deadline": date_format(timezone.localtime(due[1]), "Y-m-d H:i")
+        if (due := merchant_next_deadline(case))
         else "",
         "amount": cny(case.amount_claimed),
     }

@@ -8,23 +8,36 @@ from .views import bad_request
 
 
 class ChineseFirstLocaleMiddleware:
-    """Show the portal in Chinese unless the person chose another language with the switcher.
+    """Show the portal in Chinese unless the person chose another language with the switcher;
+    answer the API in the language its request asks for.
 
     Django's LocaleMiddleware would follow the browser's Accept-Language header; the portal is
-    Chinese first (docs/product.md), so only the language cookie set by the switcher counts.
+    Chinese first (docs/product.md), so for pages only the language cookie set by the switcher
+    counts. A program calling the API has no switcher: under ``/api/`` the Accept-Language
+    header decides (docs/api.md, "Errors"; a browser's switcher cookie first, when it sends
+    one), Chinese when it names no language the portal has.
     """
+
+    API_PREFIX = "/api/"
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.available = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        if request.path_info.startswith(self.API_PREFIX):
+            # The switcher's cookie, else the first language of Accept-Language that the portal
+            # has ("en-GB" is English, "zh-CN" Chinese), else Chinese (LANGUAGE_CODE).
+            language = translation.get_language_from_request(request)
+            varies_on = ("Accept-Language", "Cookie")
+        else:
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+            varies_on = ("Cookie",)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, varies_on)
         response.headers.setdefault("Content-Language", language)
         return response
 

@@ -339,6 +339,14 @@ class WebhookEndpoint(models.Model):
         labels = dict(self.Event.choices)
         return [labels[e] for e in self.events if e in labels]
 
+    @property
+    def event_choices(self) -> list[tuple[str, str]]:
+        """The endpoint's events as (code, label), as pages show them: the label for people, the
+        code (what the JSON's ``event`` says) for developers; an event no longer offered shows
+        its code."""
+        labels = dict(self.Event.choices)
+        return [(e, labels.get(e, e)) for e in self.events]
+
 
 class WebhookDelivery(models.Model):
     """One case event to send to one endpoint, and what came of it: the owner's delivery log.

@@ -20,13 +20,17 @@ from django.db.models.functions import Length
 from cases.deadlines import add_working_days
 from cases.figures import counts_for, figures, summed
 from cases.models import (
-    DEADLINES,
-    MERCHANT_DEADLINES,
+    MERCHANT_NEXT_DUE,
     MerchantStatusCount,
     Status,
 )
 from cases.rules import Party
-from cases.selectors import case_list_for_merchant, consumer_name_for, deadline_shown
+from cases.selectors import (
+    case_list_for_merchant,
+    consumer_name_for,
+    deadline_shown,
+    merchant_next_deadline,
+)
 from core.calendar import WorkCalendar
 from core.credit_code import normalize_credit_code
 from core.dates import end_of_day, local_date, week_start
@@ -71,7 +75,8 @@ def _ranked(merchants: QuerySet[Merchant]) -> QuerySet[Merchant]:
 # --- The inbox ---------------------------------------------------------------------------------
 
 INBOX_PAGE_SIZE = 25
-# "Due soon": the merchant's deadline falls within this many working days, today included.
+# "Due soon": the deadline the merchant must meet next falls within this many working days,
+# today included (as "N working days left" counts them, product §5).
 DUE_SOON_WORKING_DAYS = 2
 
 
@@ -106,9 +111,10 @@ class InboxFilter:
 def inbox_page(
     merchant, flt: InboxFilter, *, cursor: str | None, now: datetime, calendar: WorkCalendar
 ) -> KeysetPage:
-    """One page of the merchant's inbox: the cases ``flt`` selects, by the merchant's deadline
-    (soonest first, cases without one after them) or newest first; one or two queries."""
-    cases = case_list_for_merchant(merchant)
+    """One page of the merchant's inbox: the cases ``flt`` selects, by the deadline the merchant
+    must meet next (``MERCHANT_NEXT_DUE``: soonest first, cases without one after them, oldest
+    first) or newest first; one query."""
+    cases = case_list_for_merchant(merchant).alias(next_due_at=MERCHANT_NEXT_DUE)
     if flt.query:
         number = flt.query.upper()
         cases = cases.filter(Q(number=number) | Q(order_reference=flt.query))
@@ -119,9 +125,7 @@ def inbox_page(
     if flt.unacknowledged:
         cases = cases.filter(status=Status.SUBMITTED, acknowledged_at__isnull=True)
     if flt.due == "soon":
-        cases = cases.filter(
-            merchant_due_at__gte=now, merchant_due_at__lte=due_soon_limit(now, calendar)
-        )
+        cases = cases.filter(_due_soon(now, calendar))
     elif flt.due == "overdue":
         cases = cases.filter(_overdue(now))
     if flt.newest_first:
@@ -129,7 +133,12 @@ def inbox_page(
             cases, field="filed_at", descending=True, cursor=cursor, size=INBOX_PAGE_SIZE
         )
     return keyset_page(
-        cases, field="merchant_due_at", descending=False, cursor=cursor, size=INBOX_PAGE_SIZE
+        cases.annotate(next_due_at=MERCHANT_NEXT_DUE),
+        field="next_due_at",
+        descending=False,
+        cursor=cursor,
+        size=INBOX_PAGE_SIZE,
+        nulls=False,  # no deadline is a date after every deadline
     )
 
 
@@ -139,58 +148,71 @@ def due_soon_limit(now: datetime, calendar: WorkCalendar) -> datetime:
     return end_of_day(add_working_days(yesterday, DUE_SOON_WORKING_DAYS, calendar))
 
 
+# Missed, as the sweep records it: the acknowledgement (the case stays open, still to be
+# acknowledged) or an agreement's fulfil-by date.
+_MARKED_LATE = Q(status=Status.SUBMITTED, acknowledge_late=True) | Q(
+    status=Status.SETTLED, fulfilment_overdue=True
+)
+
+
 def _overdue(now: datetime) -> Q:
-    """Past the merchant's deadline, acknowledged late, or an agreement not fulfilled in time."""
-    return (
-        Q(merchant_due_at__lt=now)
-        | Q(status=Status.SUBMITTED, acknowledge_late=True)
-        | Q(status=Status.SETTLED, fulfilment_overdue=True)
-    )
+    """Past the deadline the merchant must meet next, or marked late by the sweep. Reads
+    ``next_due_at`` (``MERCHANT_NEXT_DUE``, aliased)."""
+    return Q(next_due_at__lt=now) | _MARKED_LATE
+
+
+def _due_soon(now: datetime, calendar: WorkCalendar) -> Q:
+    """The deadline the merchant must meet next falls from now to the end of the due-soon days,
+    and nothing is overdue yet. Reads ``next_due_at`` like ``_overdue``."""
+    return Q(next_due_at__gte=now, next_due_at__lte=due_soon_limit(now, calendar)) & ~_MARKED_LATE
 
 
 def inbox_counts(merchant, *, now: datetime, calendar: WorkCalendar) -> dict:
     """How many of the merchant's cases are in each status (kept by the engine in
-    ``MerchantStatusCount``), and how many open ones need attention (counted on small indexes):
-    two queries whatever the number of cases."""
+    ``MerchantStatusCount``), and how many open ones are overdue or due soon, in all and per
+    status (one grouped count over the inbox's index of deadlines and the small partial indexes
+    of what was marked late): two queries whatever the number of cases."""
     by_status = (
         dict(MerchantStatusCount.objects.filter(merchant=merchant).values_list("status", "count"))
         if merchant.staff_handle_cases
         else {}
     )
-    attention = (
-        case_list_for_merchant(merchant)
-        .filter(
-            _overdue(now)
-            | Q(merchant_due_at__gte=now, merchant_due_at__lte=due_soon_limit(now, calendar))
-        )
+    overdue, soon = _overdue(now), _due_soon(now, calendar)
+    attention = {
+        row["status"]: row
+        for row in case_list_for_merchant(merchant)
+        .alias(next_due_at=MERCHANT_NEXT_DUE)
+        .exclude(status=Status.CLOSED)
+        .filter(overdue | soon)
         .order_by()
-        .aggregate(
-            overdue=Count("pk", filter=_overdue(now)),
-            soon=Count(
-                "pk",
-                filter=Q(merchant_due_at__gte=now)
-                & Q(merchant_due_at__lte=due_soon_limit(now, calendar)),
-            ),
-        )
-    )
+        .values("status")
+        .annotate(overdue=Count("pk", filter=overdue), soon=Count("pk", filter=soon))
+    }
+    overdue_by_status = {s: row["overdue"] for s, row in attention.items()}
     return {
-        "by_status": [(s, label, by_status.get(s, 0)) for s, label in Status.choices],
+        # (status, label, cases, overdue among them)
+        "by_status": [
+            (s, label, by_status.get(s, 0), overdue_by_status.get(s, 0))
+            for s, label in Status.choices
+        ],
         "open": sum(n for s, n in by_status.items() if s != Status.CLOSED),
         # Acknowledging moves a case out of "submitted": those are the ones not acknowledged.
         "unacknowledged": by_status.get(Status.SUBMITTED, 0),
-        **attention,
+        "overdue": sum(overdue_by_status.values()),
+        "soon": sum(row["soon"] for row in attention.values()),
     }
 
 
 def inbox_rows(cases, *, now: datetime, calendar: WorkCalendar) -> list[dict]:
     """Each case as the inbox shows it: the consumer masked unless they consented, and the
-    merchant's deadline with its days left (counted as on every page)."""
+    deadline the merchant must meet next (``next_deadline``) with its days left (counted as on
+    every page)."""
     rows = []
     for case in cases:
-        key = MERCHANT_DEADLINES.get(case.status)
         deadline = None
-        if key and case.merchant_due_at:
-            deadline = deadline_shown(case, DEADLINES[key], case.merchant_due_at, now, calendar)
+        if shown := merchant_next_deadline(case):
+            kind, due = shown
+            deadline = deadline_shown(case, kind, due, now, calendar)
             deadline["urgent"] = deadline["overdue"] or (
                 deadline["working_days"] and deadline["left"] <= 1
             )

@@ -39,6 +39,7 @@ from .models import (
     ReplyTemplate,
     contact_phone_validator,
 )
+from .replies import REPLY_VARIABLES, unknown_variables
 from .selectors import merchant_owned_by
 
 if TYPE_CHECKING:
@@ -96,6 +97,16 @@ def reply_template_save(
         raise ValidationFailed(_("Give the template a title."), code="required", field="title")
     if not body:
         raise ValidationFailed(_("Write the text of the reply."), code="required", field="body")
+    if unknown := unknown_variables(body):
+        raise ValidationFailed(
+            _("There is no variable %(unknown)s. You may use %(known)s.")
+            % {
+                "unknown": " ".join(f"{{{name}}}" for name in unknown),
+                "known": " ".join(f"{{{name}}}" for name in REPLY_VARIABLES),
+            },
+            code="unknown_variable",
+            field="body",
+        )
     taken = ReplyTemplate.objects.filter(merchant=merchant, title=title)
     if template is not None:
         if template.merchant_id != merchant.pk:
@@ -202,9 +213,12 @@ def _review(
     return merchant
 
 
-def merchant_approve(merchant: Merchant, actor: User, *, now: datetime | None = None) -> Merchant:
-    """Approve an application: the merchant receives complaints directly from now on."""
-    return _review(merchant, actor, MerchantEvent.Action.APPROVED, "", now)
+def merchant_approve(
+    merchant: Merchant, actor: User, reason: str = "", *, now: datetime | None = None
+) -> Merchant:
+    """Approve an application, with any note its owners will read: the merchant receives
+    complaints directly from now on."""
+    return _review(merchant, actor, MerchantEvent.Action.APPROVED, reason, now)
 
 
 def merchant_reject(

@@ -306,6 +306,8 @@ for _key in ODR_MFA_ENCRYPTION_KEY:
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The portal's date formats where Django's are not what its pages need (odr/formats/).
+FORMAT_MODULE_PATH = ["odr.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -61,7 +61,8 @@ def agreement_mark_fulfilled(
     with acting(case, actor, Action.MARK_FULFILLED, now) as op:
         agreement = _agreement(op)
         agreement.fulfilled_marked_at = op.now
-        agreement.save(update_fields=["fulfilled_marked_at"])
+        agreement.fulfilment_note = (note or "").strip()
+        agreement.save(update_fields=["fulfilled_marked_at", "fulfilment_note"])
         op.set_deadline("fulfil", None)
         explained = op.set_deadline(
             "confirm", deadline_start("confirm", op.now, op.policy, op.calendar)
@@ -70,7 +71,7 @@ def agreement_mark_fulfilled(
             E.FULFILMENT_MARKED,
             {
                 "agreement": agreement.pk,
-                "note_sha256": text_sha256(note.strip()),
+                "note_sha256": text_sha256(agreement.fulfilment_note),
                 "deadlines": {"confirm": explained},
             },
         )
@@ -113,7 +114,8 @@ def agreement_report_breach(
         evidence_store(op, checked, stored)
         agreement = _agreement(op)
         agreement.breach_reported_at = op.now
-        agreement.save(update_fields=["breach_reported_at"])
+        agreement.breach_description = description
+        agreement.save(update_fields=["breach_reported_at", "breach_description"])
         data = {"agreement": agreement.pk, "description_sha256": text_sha256(description)}
         if agreement.kind == Agreement.Kind.NEGOTIATED:
             op.transition(Status.REGULATOR_INTAKE, E.BREACH_REPORTED, data=data)

@@ -40,3 +40,11 @@ def percent(value) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.0f}%"
+
+
+@register.filter(is_safe=True)
+def field_label(value) -> str:
+    """A label as the portal writes them: without the colon some of allauth's end in
+    ("当前手机号码:", an English colon after Chinese)."""
+    text = str(value).strip()
+    return text[:-1].rstrip() if text.endswith((":", "：")) else text

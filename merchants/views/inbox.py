@@ -1,5 +1,5 @@
-"""The merchant's inbox (product §3): every case against the merchant, by the deadline the
-merchant must meet, with filters, counts and bulk acknowledgement."""
+"""The merchant's inbox (product §2): every case against the merchant, by the deadline the
+merchant must meet next, with filters, counts (overdue per status) and bulk acknowledgement."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse

@@ -22,10 +22,7 @@ class ReplyTemplateForm(forms.Form):
         label=gettext_lazy("Text"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=gettext_lazy(
-            "You may use {case_number}, {consumer_name}, {claim}, {deadline} and {amount}: "
-            "they are filled in for each case."
-        ),
+        help_text=gettext_lazy("The variables below are filled in for each case."),
     )
 
 
@@ -61,7 +58,7 @@ def reply_templates(request: HttpRequest, membership, pk: int | None = None) -> 
             "form": form,
             "editing": template,
             "templates": ReplyTemplate.objects.filter(merchant=merchant).order_by("title"),
-            "variables": REPLY_VARIABLES,
+            "variables": REPLY_VARIABLES.items(),
         },
         status=status,
     )

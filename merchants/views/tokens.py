@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -26,7 +26,7 @@ from ..models import MerchantMembership
 
 class TokenForm(DomainErrorForm):
     name = forms.CharField(
-        label=gettext_lazy("Name"),
+        label=pgettext_lazy("of a token", "Name"),
         max_length=100,
         help_text=gettext_lazy("Which integration uses it, e.g. “ERP” or “customer service”."),
     )

@@ -50,7 +50,7 @@ DECISIONS: dict[str, Decision] = {
     "approve": Decision(
         A.APPROVED,
         gettext_lazy("Approve the application"),
-        lambda merchant, actor, reason: merchant_services.merchant_approve(merchant, actor),
+        merchant_services.merchant_approve,
         False,
     ),
     "reject": Decision(

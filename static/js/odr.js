@@ -73,3 +73,63 @@
     if (form) clear(form);
   });
 })();
+
+// Copy buttons (templates/_copy_button.html): a button with data-copy="<id>" copies the value
+// of that field, or the text of that element, and says so on the button for a moment
+// (data-copied). The button is hidden until this script shows it; where the browser refuses
+// the clipboard, the text is selected for the person to copy, and the button says so
+// (data-copy-failed).
+(function () {
+  function show(root) {
+    (root || document).querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  function select(source) {
+    if (source.select) {
+      source.focus();
+      source.select();
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+  function say(button, text) {
+    if (!button.dataset.label) button.dataset.label = button.textContent;
+    button.textContent = text;
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(function () {
+      button.textContent = button.dataset.label;
+    }, 2500);
+  }
+  function copyBySelection(source) {
+    select(source);
+    try {
+      return document.execCommand("copy");
+    } catch (error) {
+      return false;
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    var text = source.matches("input, textarea") ? source.value : source.textContent.trim();
+    function fallback() {
+      say(button, copyBySelection(source) ? button.dataset.copied : button.dataset.copyFailed);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        say(button, button.dataset.copied);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { show(document); });
+  document.addEventListener("htmx:load", function (event) { show(event.target); });
+})();

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from cases import services
+from cases.sweep import sweep_deadlines
 from tests import factories as f
-from tests.conftest import at
+from tests.conftest import at, on_day
 
 MINE = "/api/v1/consumer/cases/"
 INBOX = "/api/v1/merchant/inbox/"
@@ -53,8 +54,8 @@ def test_a_consumer_filters_open_or_closed(as_user, file_case, alice):
     assert response.status_code == 200  # not a yes or a no: no filter, as on the page
 
 
-def test_the_inbox_by_the_merchants_deadline_with_filters_as_counted_for_wed_4_march(
-    wed_4_march, bearer, acme_token, file_case, alice
+def test_the_inbox_by_the_merchants_next_deadline_with_filters_as_counted_for_wed_4_march(
+    wed_4_march, bearer, acme_token, file_case, alice, mallory
 ):
     late = file_case(now=at(2026, 3, 3, 9), order_reference="JD-1")
     early = file_case(now=at(2026, 3, 2, 9))
@@ -68,9 +69,20 @@ def test_the_inbox_by_the_merchants_deadline_with_filters_as_counted_for_wed_4_m
     assert walk(client, INBOX + f"?q={early.number.lower()}") == [early.number]
     assert walk(client, INBOX + "?unacknowledged=true") == [early.number, late.number]
     assert walk(client, INBOX + "?due=overdue") == []
+    # Not acknowledged: the deadline is the acknowledgement's, today (Mon 03-02 + 2 working
+    # days) and tomorrow: both due soon.
+    assert walk(client, INBOX + "?due=soon") == [early.number, late.number]
     row = client.get(INBOX).json()["results"][0]
     assert row["consumer"] == "王**" and row["can_acknowledge"] is True
+    assert row["deadline"]["key"] == "acknowledge" and row["deadline"]["left"] == 1
+    assert row["deadline"]["due_at"] == "2026-03-04T23:59:59+08:00"
+    # Acknowledged: settle by Mon 03-16, 10 working days after the filing day; 9 are left.
+    services.case_acknowledge(case=early, actor=mallory, now=at(2026, 3, 4, 9))
+    assert walk(client, INBOX) == [late.number, early.number]
+    row = client.get(INBOX).json()["results"][1]
+    assert row["can_acknowledge"] is False
     assert row["deadline"]["key"] == "settle" and row["deadline"]["left"] == 9
+    assert walk(client, INBOX + "?due=soon") == [late.number]
     bad = client.get(INBOX + "?status=lost")
     assert bad.status_code == 400 and bad.json()["field"] == "status"
     assert bad.json()["code"] == "invalid_choice"
@@ -82,7 +94,28 @@ def test_the_inbox_counts(bearer, acme_token, file_case, alice):
     services.case_withdraw(case=closed, actor=alice, reason="", now=at(2026, 3, 3, 10))
     counts = bearer(acme_token[1]).get(COUNTS).json()
     assert counts["open"] == 1 and counts["unacknowledged"] == 1
-    assert {"status": "closed", "count": 1} in counts["by_status"]
+    assert {"status": "closed", "count": 1, "overdue": 0} in counts["by_status"]
+
+
+def test_an_unacknowledged_case_past_its_acknowledgement_deadline_counts_as_overdue(
+    bearer, acme_token, file_case
+):
+    missed = file_case(consumer=f.ConsumerFactory(), now=on_day(-7, 9))
+    fresh = file_case(now=on_day(-1, 9))  # acknowledge within 2 working days: due soon
+    sweep_deadlines()  # the acknowledgement is marked late; the case stays with the merchant
+    client = bearer(acme_token[1])
+    counts = client.get(COUNTS).json()
+    assert {"status": "submitted", "count": 2, "overdue": 1} in counts["by_status"]
+    assert (counts["open"], counts["overdue"], counts["soon"]) == (2, 1, 1)
+    assert walk(client, INBOX + "?due=overdue") == [missed.number]
+    assert walk(client, INBOX + "?due=soon") == [fresh.number]
+    rows = {row["number"]: row for row in client.get(INBOX).json()["results"]}
+    assert rows[missed.number]["status"] == "submitted"
+    assert rows[missed.number]["deadline"]["key"] == "acknowledge"
+    assert rows[missed.number]["deadline"]["overdue"] is True
+    assert rows[missed.number]["can_acknowledge"] is True
+    assert rows[fresh.number]["deadline"]["key"] == "acknowledge"
+    assert rows[fresh.number]["deadline"]["overdue"] is False
 
 
 def test_office_queues_cover_the_office_subtree(
@@ -146,9 +179,9 @@ def test_the_inbox_takes_a_fixed_number_of_queries(
     _many(file_case, rows)
     client = bearer(acme_token[1])
     client.get(COUNTS)  # the token's last use is written once a minute, not here
-    # The token with its user and role rows, the merchant (2); the page, its offices (2); the
-    # calendar is this process's copy. (A page running past the cases with a deadline into those
-    # without takes one more, as on the portal's inbox.)
+    # The token with its user and role rows, the merchant (2); the page (one query, also when it
+    # runs past the cases with a deadline into those without), its offices (2); the calendar is
+    # this process's copy.
     with django_assert_num_queries(4):
         assert client.get(INBOX).status_code == 200
 

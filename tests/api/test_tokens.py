@@ -50,6 +50,25 @@ def test_an_owner_makes_a_token_shown_once_and_stored_as_its_hash(owner_client, 
     assert bearer(text).get(ME).json()["merchant"]["id"] == acme.pk
 
 
+def test_a_token_is_named_as_a_thing_not_as_a_person(owner_client, acme_token):
+    page = owner_client.get(TOKENS).content.decode()
+    field_label = re.search(r'<label[^>]*for="id_name"[^>]*>\s*([^<*]+)', page).group(1).strip()
+    column = re.search(r'<table[^>]*data-testid="tokens".*?<th[^>]*>([^<]+)</th>', page, re.S)
+    assert (field_label, column.group(1)) == ("名称", "名称")  # 姓名 is a person's name
+
+
+def test_the_new_token_has_a_button_that_copies_it(owner_client):
+    response, text = make_token(owner_client)
+    page = response.content.decode()
+    field = re.search(r'<input[^>]*id="new-token-text"[^>]*>', page).group(0)
+    assert f'value="{text}"' in field
+    button = re.search(r'<button[^>]*data-copy="new-token-text"[^>]*>([^<]*)</button>', page)
+    assert button and button.group(1) == "复制"
+    assert 'data-copied="已复制"' in button.group(0)
+    # Its script is the portal's own, served with the page: nothing is fetched from elsewhere.
+    assert re.search(r'<script src="/static/js/odr\.js"', page)
+
+
 def test_the_token_page_is_the_owners_alone(client, acme, acme_token, trent):
     agent = f.MerchantMembershipFactory(merchant=acme, role=MerchantMembership.Role.AGENT).user
     for person in (agent, f.ConsumerFactory()):

@@ -584,3 +584,45 @@ def test_a_send_that_fails_on_the_server_says_so_in_the_form_and_keeps_the_text(
 
     # Sent again once the portal answers: posted once, and the alert is gone.
     post(page, "post_message", text)
+
+
+def test_after_settling_both_parties_write_and_attach_until_the_consumer_confirms(
+    page, new_page, file_case, alice, agnes, mallory
+):
+    case = file_case(now=FILED_AT)
+    services.case_acknowledge(case=case, actor=mallory, now=ACKNOWLEDGED_AT)
+    services.offer_make(
+        case=case,
+        actor=mallory,
+        remedy="refund",
+        amount="299.00",
+        fulfil_by=date.fromisoformat(FULFIL_BY),
+        text="全额退款。",
+        now=ACKNOWLEDGED_AT + timedelta(hours=1),
+    )
+    consumer, merchant = page, new_page()
+    sign_in(consumer, alice.email)
+    sign_in(merchant, agnes.email)
+    consumer.goto(case_url(case))
+    act(consumer, "accept_offer", "offer_accepted")
+    assert status_of(case) == Status.SETTLED
+
+    merchant.goto(case_url(case))
+    post(merchant, "post_message", "请提供收款账号，我们今天退款。")
+    refresh_thread(consumer)
+    expect(entries(consumer, "message_posted", "请提供收款账号")).to_have_count(1)
+    post(consumer, "post_message", "请原路退回支付宝。")
+    merchant.locator("#id_mark_fulfilled-note").fill("已原路退款299元，交易号 2026030412345。")
+    act(merchant, "mark_fulfilled", "fulfilment_marked")
+    attach(merchant, png("refund-receipt.png"), "退款凭证")
+
+    consumer.reload()
+    post(consumer, "post_message", "已收到退款，谢谢。")
+    act(consumer, "confirm_fulfilment", "fulfilment_confirmed")
+    closed = Case.objects.get(pk=case.pk)
+    assert (closed.status, closed.resolution) == (Status.CLOSED, Resolution.SETTLED)
+    # The thread closes with the case.
+    expect(consumer.locator("form#post_message")).to_have_count(0)
+    merchant.reload()
+    expect(merchant.locator("form#post_message")).to_have_count(0)
+    expect(entries(merchant, "message_posted", "已收到退款")).to_have_count(1)

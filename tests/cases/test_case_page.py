@@ -14,10 +14,10 @@ from core.models import AuditEntry
 from tests import factories as f
 from tests.cases.helpers import offer
 from tests.cases.test_evidence import jpeg_with_gps, upload
-from tests.conftest import at, sign_in
+from tests.conftest import TEST_NOW, at, days_from_today, sign_in
 
 E = CaseEvent.Type
-NOW = at(2026, 3, 4, 10)  # Wednesday of the week the cases are filed
+NOW = TEST_NOW  # the suite's instant, standing still
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def referred(file_case, olivia):
     return case
 
 
-FULFIL = {"fulfil_by": "2026-03-20", "remedy": "refund", "amount": "100.00", "text": "退款"}
+FULFIL = {"fulfil_by": days_from_today(16), "remedy": "refund", "amount": "100.00", "text": "退款"}
 # action -> (how to reach a state where it is allowed, who acts, what they post, the event)
 SCENARIOS = {
     Action.ACKNOWLEDGE: ("submitted", "mallory", {}, E.ACKNOWLEDGED),
@@ -208,7 +208,7 @@ def test_a_supervising_office_sees_the_case_but_can_post_nothing(client, reach, 
 def test_an_engine_error_shows_beside_the_field_and_keeps_what_was_typed(client, reach, mallory):
     case = reach("negotiating")
     sign_in(client, mallory)
-    data = {**FULFIL, "fulfil_by": "2026-03-01", "text": "退款并赔偿运费"}
+    data = {**FULFIL, "fulfil_by": days_from_today(-3), "text": "退款并赔偿运费"}
     response = client.post(
         reverse("cases:act", args=[case.number, "make_offer"]),
         _posted(data, Action.MAKE_OFFER, None),
@@ -224,7 +224,7 @@ def test_an_engine_error_shows_beside_the_field_and_keeps_what_was_typed(client,
 def test_every_error_of_a_form_is_shown_at_once(client, reach, mallory):
     case = reach("negotiating")
     sign_in(client, mallory)
-    data = {**FULFIL, "amount": "-5", "fulfil_by": "2026-03-01"}
+    data = {**FULFIL, "amount": "-5", "fulfil_by": days_from_today(-3)}
     response = client.post(
         reverse("cases:act", args=[case.number, "make_offer"]),
         _posted(data, Action.MAKE_OFFER, None),
@@ -281,7 +281,7 @@ def test_the_page_shows_the_claim_and_the_offer_terms(client, reach, alice):
     body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
     assert "¥299.00" in body  # amount claimed, and the offer's amount
     assert "全额退款" in body  # the offer's terms
-    assert "2026-03-20" in body  # its fulfil-by date
+    assert "2026-03-20" in body  # its fulfil-by date (tests.cases.helpers.offer)
 
 
 def test_the_english_page_shows_status_and_remedy_as_words(client, reach, alice, settings):

@@ -12,10 +12,11 @@ from cases import services
 from cases.ledger import ledger_verify
 from cases.models import Agreement, Case, CaseEvent, DeadlinePolicy, Offer, Resolution, Status
 from cases.op import Op
-from cases.rules import Action, case_available_actions
+from cases.rules import Action, Party, case_available_actions
 from core.errors import ActionNotAllowed, InvalidTransition, ValidationFailed
 from tests import factories as f
 from tests.cases.helpers import offer
+from tests.cases.test_evidence import image_bytes, upload
 from tests.conftest import at
 
 E = CaseEvent.Type
@@ -187,6 +188,44 @@ class TestFulfilment:
         )
         assert case.rating == 5
         assert case.next_action_at is None
+
+    def test_both_parties_write_and_attach_while_the_agreement_awaits_fulfilment(
+        self, file_case, alice, mallory, olivia
+    ):
+        case = self.settled(file_case, alice, mallory)
+        asked = services.case_post_message(
+            case=case, actor=mallory, body="请提供收款账号", now=at(2026, 3, 4, 10)
+        )
+        answered = services.case_post_message(
+            case=case, actor=alice, body="尚未收到退款", now=at(2026, 3, 4, 11)
+        )
+        receipt = services.evidence_add(
+            case=case,
+            actor=mallory,
+            file=upload(image_bytes(), "receipt.png", "image/png"),
+            description="退款凭证",
+            now=at(2026, 3, 4, 12),
+        )
+        assert [asked.author_party, answered.author_party] == [Party.MERCHANT, Party.CONSUMER]
+        assert receipt.case_id == case.pk
+        for person in (alice, mallory):
+            assert {Action.POST_MESSAGE, Action.ADD_EVIDENCE} <= case_available_actions(
+                Case.objects.get(pk=case.pk), person, now=at(2026, 3, 4, 13)
+            )
+        # The office of a negotiated settlement does not join the parties' thread.
+        assert Action.POST_MESSAGE not in case_available_actions(
+            Case.objects.get(pk=case.pk), olivia, now=at(2026, 3, 4, 13)
+        )
+
+    def test_the_thread_closes_with_the_case(self, file_case, alice, mallory):
+        case = self.settled(file_case, alice, mallory)
+        services.agreement_mark_fulfilled(case=case, actor=mallory, now=at(2026, 3, 6, 9))
+        services.agreement_confirm(case=case, actor=alice, now=at(2026, 3, 7, 9))
+        for person in (alice, mallory):
+            with pytest.raises(ActionNotAllowed):
+                services.case_post_message(
+                    case=case, actor=person, body="还有一件事", now=at(2026, 3, 7, 10)
+                )
 
     def test_breach_of_a_negotiated_settlement_goes_to_the_regulator(
         self, file_case, alice, mallory

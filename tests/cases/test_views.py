@@ -1,9 +1,12 @@
 """Case pages from the outside: who can open what (product §2) and public tracking."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.roles import regulator_membership
 from cases import services
@@ -89,6 +92,24 @@ def test_tracking_page_shows_no_personal_data(client, case):
     response = client.post(reverse("cases:track"), {"number": case.number, "phone": "13812341234"})
     body = response.content.decode()
     assert "王爱丽" not in body and "13812341234" not in body.replace('value="13812341234"', "")
+
+
+def test_tracking_heads_the_steps_as_the_progress_not_as_what_happened(client, case):
+    response = client.post(reverse("cases:track"), {"number": case.number, "phone": "13812341234"})
+    body = response.content.decode()
+    heading = re.search(r'<h3[^>]*id="h-tracked-steps"[^>]*>([^<]+)</h3>', body).group(1)
+    assert heading == "办理进度"
+    with translation.override("zh-hans"):
+        assert heading != gettext("What happened")  # the heading of the consumer's own account
+
+
+def test_the_transfer_asks_for_an_office_instead_of_showing_dashes(client, intake_case, olivia):
+    sign_in(client, olivia)
+    body = client.get(detail(intake_case)).content.decode()
+    select = re.search(r'<select[^>]*name="transfer-to_office".*?</select>', body, re.S).group(0)
+    first = re.search(r'<option value=""[^>]*>([^<]*)</option>', select).group(1)
+    assert first == "请选择监管部门…"
+    assert "---------" not in body
 
 
 def post_thread(case, authors, count):

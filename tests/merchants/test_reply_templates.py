@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from cases import services
 from core.errors import ActionNotAllowed
 from merchants.models import ReplyTemplate
 from merchants.replies import fill_reply
@@ -53,6 +54,30 @@ def test_a_title_taken_or_an_empty_text_is_refused_beside_its_field(client, mall
     assert ReplyTemplate.objects.count() == 1
 
 
+def test_an_unknown_variable_is_refused_beside_the_text_naming_the_ones_there_are(
+    client, mallory, template
+):
+    sign_in(client, mallory)
+    body = "投诉 {case_no} 已收到，我们将在 {deadline} 前处理。{case_no}"
+    response = client.post(LIST, {"title": "新回复", "body": body})
+    assert response.status_code == 422
+    [error] = response.context["form"].errors["body"]
+    assert "{case_no}" in error and error.count("{case_no}") == 1
+    assert "{case_number}" in error and "{deadline}" not in error.split("{case_no}")[0]
+    assert body in response.content.decode()  # what was typed stays
+    assert ReplyTemplate.objects.count() == 1
+    # A lone brace or braces around something else is just text.
+    saved = client.post(LIST, {"title": "新回复", "body": "价格 {100元} 或 { 或 {}"})
+    assert saved.status_code == 302
+
+
+def test_the_page_lists_the_variables_with_what_each_becomes(client, mallory):
+    sign_in(client, mallory)
+    body = client.get(LIST).content.decode()
+    for name in ("case_number", "consumer_name", "claim", "deadline", "amount"):
+        assert "{" + name + "}" in body
+
+
 def test_agents_get_not_found_and_cannot_save_through_the_service(client, agent, acme, template):
     sign_in(client, agent)
     assert client.get(LIST).status_code == 404
@@ -81,11 +106,15 @@ def test_staff_see_the_template_filled_in_for_the_case_and_the_consumer_does_not
     case = file_case()
     sign_in(client, agent)
     body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
-    # The consumer did not consent: the name is masked as the merchant sees it.
+    # The consumer did not consent: the name is masked as the merchant sees it. The deadline is
+    # the one the merchant must meet next: acknowledging (filed Mon 03-02, 2 working days).
     assert (
         f"王**您好，投诉 {case.number} 已收到，"
-        "我们将在 2026-03-16 23:59 前处理（诉求金额 ¥299.00）。" in body
+        "我们将在 2026-03-04 23:59 前处理（诉求金额 ¥299.00）。" in body
     )
+    services.case_acknowledge(case=case, actor=agent)
+    body = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert "我们将在 2026-03-16 23:59 前处理" in body  # then settling (10 working days)
     assert 'class="form-select form-select-sm reply-picker"' in body
     sign_in(client, alice)
     body = client.get(reverse("cases:detail", args=[case.number])).content.decode()

@@ -14,6 +14,9 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from cases import services
 from cases.models import Notification
@@ -406,6 +409,49 @@ def test_an_owner_registers_a_webhook_and_sees_its_secret_once(
     assert endpoint.secret not in client.get(reverse("merchants:webhooks")).content.decode()
     detail = client.get(reverse("merchants:webhook", args=[endpoint.pk])).content.decode()
     assert endpoint.secret not in detail
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of a page: its text without tags (attributes such as title left out)."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_the_webhook_pages_name_events_by_their_labels_not_their_codes(
+    client, receiver, acme, mallory, file_case
+):
+    created, _secret = webhook_endpoint_create(
+        merchant=acme, actor=mallory, url=receiver.url, events=["case.submitted", "case.closed"]
+    )
+    file_case()  # a delivery of case.submitted to the log
+    sign_in(client, mallory)
+    listing = client.get(reverse("merchants:webhooks")).content.decode()
+    detail = client.get(reverse("merchants:webhook", args=[created.pk])).content.decode()
+
+    with translation.override("zh-hans"):
+        filed = capfirst(gettext("a complaint is filed"))
+        closed = capfirst(gettext("a case is closed"))
+    for page in (listing, detail):
+        events = re.search(r'<ul[^>]*data-testid="webhook-events".*?</ul>', page, re.S).group(0)
+        assert visible_text(events).split() == [filed, closed]
+        # The code stays in the title, for developers.
+        assert 'title="case.submitted"' in events and 'title="case.closed"' in events
+    log = re.search(r'<table[^>]*data-testid="deliveries".*?</table>', detail, re.S).group(0)
+    assert filed in visible_text(log) and "case.submitted" not in visible_text(log)
+    # The form offers each event by its label first, the code after it in small print.
+    form = re.search(r'<form[^>]*data-testid="webhook-form".*?</form>', listing, re.S).group(0)
+    label = re.search(r'<label[^>]*for="id_events_0"[^>]*>(.*?)</label>', form, re.S).group(1)
+    assert visible_text(label).split() == [filed, "case.submitted"]
+
+
+def test_the_new_secret_has_a_button_that_copies_it(client, webhook_settings, receiver, mallory):
+    sign_in(client, mallory)
+    response = client.post(
+        reverse("merchants:webhooks"), {"url": receiver.url, "events": ["case.closed"]}
+    )
+    page = response.content.decode()
+    secret = re.search(r'<code[^>]*id="new-secret-text"[^>]*>(whsec_[\w-]+)</code>', page)
+    assert secret and secret.group(1) == WebhookEndpoint.objects.get().secret
+    assert re.search(r'<button[^>]*data-copy="new-secret-text"', page)
 
 
 @pytest.mark.parametrize(
