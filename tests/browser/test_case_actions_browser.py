@@ -33,6 +33,7 @@ from tests.browser.test_case_page_browser import (
     POLL_TIMEOUT_MS,
     sign_in,
 )
+from tests.cases.helpers import offer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -591,14 +592,8 @@ def test_after_settling_both_parties_write_and_attach_until_the_consumer_confirm
 ):
     case = file_case(now=FILED_AT)
     services.case_acknowledge(case=case, actor=mallory, now=ACKNOWLEDGED_AT)
-    services.offer_make(
-        case=case,
-        actor=mallory,
-        remedy="refund",
-        amount="299.00",
-        fulfil_by=date.fromisoformat(FULFIL_BY),
-        text="全额退款。",
-        now=ACKNOWLEDGED_AT + timedelta(hours=1),
+    offer(
+        case, mallory, ACKNOWLEDGED_AT + timedelta(hours=1), fulfil_by=date.fromisoformat(FULFIL_BY)
     )
     consumer, merchant = page, new_page()
     sign_in(consumer, alice.email)
