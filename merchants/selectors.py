@@ -9,6 +9,7 @@ from django.db.models import Case as Choose
 from django.db.models import (
     Count,
     IntegerField,
+    Max,
     Q,
     QuerySet,
     Sum,
@@ -244,13 +245,16 @@ def merchant_dashboard(merchant, start: date, end: date) -> dict:
     rows = OfficeWeekStats.objects.filter(
         merchant=merchant, week__gte=first_week, week__lte=last_week
     ).order_by()
-    sums = rows.aggregate(**summed(DASHBOARD_COUNTS))
+    sums = rows.aggregate(**summed(DASHBOARD_COUNTS), computed_at=Max("refreshed_at"))
     shown = figures(sums, DASHBOARD_FIGURES)
     weekly = rows.values_list("week").annotate(n=Sum("filed")).order_by("week")
     # The page's names for the figures (``cases.figures`` names them with ``_rate``).
     return {
+        "chosen_start": start,
+        "chosen_end": end,
         "start": first_week,
         "end": last_week + timedelta(days=6),
+        "computed_at": sums["computed_at"],
         "total": sums["filed"],
         "by_status": [(s, label, sums[f"now_{s}"]) for s, label in Status.choices],
         "acknowledged_on_time": shown["acknowledged_on_time_rate"],

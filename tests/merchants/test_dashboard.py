@@ -95,6 +95,20 @@ def test_a_bad_period_is_refused_and_the_default_shown_as_counted_for_wed_4_marc
     assert response.context["figures"]["total"] == 3  # the twelve months to today
 
 
+def test_the_page_says_the_period_chosen_the_weeks_counted_and_when_it_was_computed(
+    client, history, mallory
+):
+    sign_in(client, mallory)
+    response = client.get(URL, {"start": "2025-12-07", "end": "2026-03-04"})
+    body = response.content.decode()
+    assert "2025-12-07" in body and "2026-03-04" in body  # the period chosen, as chosen
+    # The whole weeks that hold it, Monday 2025-12-01 to Sunday 2026-03-08.
+    assert "2025-12-01" in body and "2026-03-08" in body
+    assert response.context["figures"]["computed_at"] == at(2026, 3, 4, 10)
+    assert "2026-03-04 10:00" in body
+    assert "awaiting fulfilment are not counted" in body or "待履行的协议不计入" in body
+
+
 @pytest.mark.parametrize("persona", ["alice", "olivia"])
 def test_only_merchant_staff_see_figures(client, persona, request):
     sign_in(client, request.getfixturevalue(persona))
